@@ -1,0 +1,82 @@
+"""Command line: ``python -m equity build | fetch | export``.
+
+Errors a person can fix are printed as one clear line and exit with status 2;
+no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from . import cache, config, exports, geography, metrics
+from .errors import EquityError
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m equity", description="Chicago digital-equity data pipeline")
+    parser.add_argument("--snapshot", help="raw snapshot folder (default: EQUITY_SNAPSHOT or ../shared/data)")
+    parser.add_argument("--cache", help="cache folder (default: EQUITY_CACHE or <repo>/.cache)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    build = commands.add_parser("build", help="turn the raw snapshot into the cache")
+    build.add_argument("--force", action="store_true", help="rebuild even if the cache is up to date")
+
+    fetch = commands.add_parser("fetch", help="add an ACS 5-year period from the Census API (needs CENSUS_API_KEY)")
+    fetch.add_argument("--year", type=int, required=True, help="last year of the 5-year period, e.g. 2023")
+
+    export = commands.add_parser("export", help="write a table of every measure with MOEs")
+    export.add_argument("--geography", choices=geography.GEOGRAPHIES, required=True)
+    export.add_argument("--year", type=int, help="last year of the ACS period (default: latest loaded)")
+    export.add_argument("--metric", action="append", choices=list(metrics.METRICS),
+                        help="measure to include (repeatable; default: all)")
+    export.add_argument("--format", choices=["csv", "geojson"], default="csv")
+    export.add_argument("--output", "-o", help="file to write (default: standard output)")
+    export.add_argument("--dictionary", help="also write the data dictionary CSV here")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    snapshot = config.snapshot_dir(args.snapshot)
+    cache_root = config.cache_dir(args.cache)
+    try:
+        if args.command == "build":
+            started = time.perf_counter()
+            cache.build(snapshot, cache_root, _progress, force=args.force)
+            _progress(f"done in {time.perf_counter() - started:.1f} s")
+        elif args.command == "fetch":
+            from . import census_api
+
+            table = census_api.fetch_acs_tracts(args.year)
+            cache.write_parquet_atomic(table, cache.api_year_path(cache_root, args.year))
+            _progress(f"fetched {table['tract'].nunique()} tracts for {metrics.period_label(args.year)}")
+            cache.build(snapshot, cache_root, _progress)
+        else:
+            data = cache.load(snapshot, cache_root, _progress)
+            payload = exports.export_text(data, args.geography, args.year, args.metric, args.format)
+            if args.output:
+                Path(args.output).write_bytes(payload)
+                _progress(f"wrote {args.output}")
+            else:
+                sys.stdout.buffer.write(payload)
+            if args.dictionary:
+                rows = data.metrics[data.metrics["geography"] == args.geography]
+                if args.metric:
+                    rows = rows[rows["metric"].isin(args.metric)]
+                table = exports.extract(rows, args.geography)
+                Path(args.dictionary).write_bytes(exports.to_csv_bytes(exports.data_dictionary(table)))
+    except (EquityError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
