@@ -1,0 +1,460 @@
+"""Chicago Public Library branches: where people can get online, beside the need.
+
+Two raw sources in the snapshot's ``libraries/`` folder, read in place:
+
+- the City of Chicago list of the 81 branches (name, hours, address, ZIP,
+  phone, website, ``LOCATION`` as "(lat, lon)");
+- one file of public computer sessions per branch and month for each year
+  2011–2023 (``Libraries_-_YYYY_Computer_Sessions_by_Location.csv``).
+
+The sessions files spell branch names differently from year to year, so each
+row is matched to a branch of the locations list in this order:
+
+1. ``exact``: the normalised name (``branch_key``) equals a branch's key;
+2. ``alias``: the normalised name is in ``ALIASES`` (older spellings of the
+   same building);
+3. rows named in ``NOT_BRANCHES`` (closed branches, special spaces) and
+   blank or "Total" rows are reported as unmatched with their reason;
+4. ``fuzzy``: ``difflib`` closest key with a ratio of at least
+   ``FUZZY_CUTOFF``, as a last resort for typos;
+5. anything else is reported as unmatched ("no branch of the locations list
+   matches").
+
+No row is dropped silently: every row of every file is either in the sessions
+table or in the unmatched table, with the file, year, raw name and reason.
+
+Distances are measured in EPSG:3435 (NAD83 / Illinois East, US survey feet)
+and reported in miles (5,280 feet).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from shapely import STRtree
+
+from .errors import SnapshotError, ValidationError
+
+LIBRARIES_DIR = Path("libraries")
+LOCATIONS_FILE = (LIBRARIES_DIR
+                  / "Libraries_-_Locations___Contact_Information__and_Usual_Hours_of_Operation.csv")
+SESSIONS_FILE = "Libraries_-_{year}_Computer_Sessions_by_Location.csv"
+SESSION_YEARS = tuple(range(2011, 2024))
+
+MONTHS = ("JANUARY", "FEBRUARY", "MARCH", "APRIL", "MAY", "JUNE", "JULY",
+          "AUGUST", "SEPTEMBER", "OCTOBER", "NOVEMBER", "DECEMBER")
+
+PROJECTED_CRS = "EPSG:3435"  # NAD83 / Illinois East, US survey feet
+GEOGRAPHIC_CRS = "EPSG:4326"
+# A US survey mile is 5,280 US survey feet; it differs from the international
+# mile by 2 parts per million, far below the precision of a branch location.
+FEET_PER_MILE = 5280.0
+
+BRANCH_COLUMNS = ["branch", "branch_key", "address", "zip", "hours", "phone", "website",
+                  "latitude", "longitude"]
+SESSION_COLUMNS = ["branch_key", "branch", "year", "month", "sessions", "raw_name", "match"]
+UNMATCHED_COLUMNS = ["file", "year", "line", "raw_name", "ytd", "reason"]
+ANNUAL_COLUMNS = ["branch_key", "branch", "year", "sessions", "months_reported",
+                  "months_with_sessions", "partial_year"]
+
+# Misspellings in the locations file itself, corrected for display.
+DISPLAY_NAME_FIXES = {
+    "Harold Washtington Library Center": "Harold Washington Library Center",
+}
+
+# Older spellings of a branch that normalisation alone cannot reconcile: the
+# building is the same (same address in the files that carry one), only the
+# published name changed. Keys and values are normalised (see branch_key).
+ALIASES = {
+    # 2011–2018 files add the neighbourhood; 3400 S. Halsted St. throughout.
+    "daley-richard-j-bridgeport": "daley-richard-j",
+    # 2011–2018 and 2020–2023 add the neighbourhood; 733 N. Kedzie Ave. throughout.
+    "daley-richard-m-west-humboldt": "daley-richard-m",
+    # The sessions files use the short name; 163 E. Pearson St. throughout.
+    "water-works": "popular-library-at-water-works",
+}
+
+# Locations in the sessions files that are not branches of the locations list.
+# They are reported, never merged into a branch, so that each branch's series
+# describes one building.
+NOT_BRANCHES = {
+    "roosevelt": ("closed branch: Roosevelt (1101 W. Taylor St.) closed at the end of 2018 and was "
+                  "replaced by the new Little Italy branch (1336 W. Taylor St.) in January 2019"),
+    "youmedia": ("not a branch: YOUmedia is the teen digital space inside Harold Washington "
+                 "Library Center (400 S. State St.), reported separately until 2018"),
+}
+
+FUZZY_CUTOFF = 0.9
+
+# Generic words dropped from the end of a name ("Sulzer Regional Library",
+# "Legler Regional") so that suffix variants share one key.
+_GENERIC_SUFFIXES = {"library", "branch", "regional", "center", "centre"}
+# Abbreviations expanded before matching ("W. Humboldt", "Mt. Greenwood").
+_ABBREVIATIONS = {"mt": "mount", "w": "west", "e": "east", "n": "north", "s": "south",
+                  "ave": "avenue", "ctr": "center", "lib": "library", "br": "branch"}
+_LAT_LON = re.compile(r"^\(\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*\)$")
+
+
+def branch_key(name: str) -> str:
+    """The matching key of a branch name.
+
+    Method: Unicode to ASCII, lower case, "&" to "and", every run of other
+    punctuation or spaces to one separator, common abbreviations expanded
+    (``_ABBREVIATIONS``), generic trailing words ("Library", "Branch",
+    "Regional", "Center") dropped, words joined by "-".
+    ``branch_key("Daley, Richard M. -W. Humboldt") == "daley-richard-m-west-humboldt"``;
+    ``branch_key("Sulzer Regional Library") == branch_key("Sulzer Regional") == "sulzer"``.
+    """
+    text = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode()
+    text = text.lower().replace("&", " and ")
+    words = [_ABBREVIATIONS.get(word, word) for word in re.split(r"[^a-z0-9]+", text) if word]
+    while len(words) > 1 and words[-1] in _GENERIC_SUFFIXES:
+        words.pop()
+    return "-".join(words)
+
+
+def _read_csv(path: Path, what: str) -> pd.DataFrame:
+    if not path.exists():
+        raise SnapshotError(f"{what} file not found: {path}. Expected it inside the snapshot "
+                            f"directory's '{LIBRARIES_DIR}' folder.")
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise SnapshotError(f"Could not read {what} file {path}: {exc}") from exc
+    frame.columns = [str(column).strip().upper() for column in frame.columns]
+    return frame
+
+
+def _require_columns(frame: pd.DataFrame, path: Path, columns) -> None:
+    missing = [column for column in columns if column not in frame.columns]
+    if missing:
+        raise SnapshotError(f"{path}: missing column(s) {', '.join(missing)}; "
+                            f"found {', '.join(frame.columns)}.")
+
+
+def read_branches(snapshot_dir: Path) -> pd.DataFrame:
+    """The branches of the City's locations list, one row each.
+
+    Method: read ``LOCATIONS_FILE`` as text; strip every field (the header
+    ``NAME `` has a trailing space); correct known misspellings for display
+    (``DISPLAY_NAME_FIXES``); ``branch_key`` is ``branch_key(branch)``;
+    ``latitude``/``longitude`` are parsed from ``LOCATION`` "(lat, lon)".
+    Raises ``SnapshotError`` naming the file and column when a column is
+    missing, a location does not parse, or two branches share a key.
+    """
+    path = Path(snapshot_dir) / LOCATIONS_FILE
+    raw = _read_csv(path, "Library locations")
+    _require_columns(raw, path, ["NAME", "HOURS OF OPERATION", "ADDRESS", "ZIP", "PHONE", "WEBSITE",
+                                 "LOCATION"])
+    if raw.empty:
+        raise SnapshotError(f"{path} has a header but no branch rows.")
+    raw = raw.apply(lambda column: column.str.strip())
+
+    blank = raw.index[raw["NAME"] == ""]
+    if len(blank):
+        raise SnapshotError(f"{path}: column NAME is blank on data row {blank[0] + 1}.")
+    coordinates = raw["LOCATION"].str.extract(_LAT_LON)
+    bad = coordinates.index[coordinates.isna().any(axis=1)]
+    if len(bad):
+        raise SnapshotError(f"{path}: column LOCATION has {raw.at[bad[0], 'LOCATION']!r} for "
+                            f"{raw.at[bad[0], 'NAME']!r}; expected '(latitude, longitude)'.")
+    latitude = coordinates[0].astype(float)
+    longitude = coordinates[1].astype(float)
+    # Chicago lies near 41.6–42.1 N, 87.5–88.0 W; swapped or unsigned pairs land elsewhere.
+    outside = raw.index[~(latitude.between(41.0, 43.0) & longitude.between(-89.0, -87.0))]
+    if len(outside):
+        raise SnapshotError(f"{path}: column LOCATION for {raw.at[outside[0], 'NAME']!r} is "
+                            f"{raw.at[outside[0], 'LOCATION']!r}, not a Chicago (latitude, longitude).")
+
+    names = raw["NAME"].replace(DISPLAY_NAME_FIXES)
+    branches = pd.DataFrame({
+        "branch": names,
+        "branch_key": names.map(branch_key),
+        "address": raw["ADDRESS"],
+        "zip": raw["ZIP"],
+        "hours": raw["HOURS OF OPERATION"],
+        "phone": raw["PHONE"],
+        "website": raw["WEBSITE"],
+        "latitude": latitude,
+        "longitude": longitude,
+    })
+    duplicated = branches["branch_key"][branches["branch_key"].duplicated()]
+    if len(duplicated):
+        raise SnapshotError(f"{path}: column NAME has two branches with the key "
+                            f"{duplicated.iloc[0]!r}; branch names must be distinct.")
+    return branches.sort_values("branch").reset_index(drop=True)[BRANCH_COLUMNS]
+
+
+def _name_column(frame: pd.DataFrame, path: Path) -> str:
+    """The column holding branch names: ``BRANCH`` (2020–), else ``LOCATION``.
+
+    From 2020 ``LOCATION`` holds a WKT point, so a column whose values are
+    points is never taken for names.
+    """
+    for column in ("BRANCH", "LOCATION", "NAME"):
+        if column in frame.columns:
+            values = frame[column].str.strip()
+            if not values[values != ""].str.upper().str.startswith("POINT").any():
+                return column
+    raise SnapshotError(f"{path}: no branch name column; expected BRANCH or LOCATION holding "
+                        f"names, found {', '.join(frame.columns)}.")
+
+
+def _numbers(frame: pd.DataFrame, path: Path, columns) -> pd.DataFrame:
+    """Session counts as floats: blank is NaN (not reported); text raises."""
+    out = {}
+    for column in columns:
+        text = frame[column].str.strip().str.replace(",", "", regex=False)
+        values = pd.to_numeric(text.replace("", np.nan), errors="coerce")
+        bad = values.isna() & (text != "")
+        if bad.any():
+            row = bad.idxmax()
+            raise SnapshotError(f"{path}: column {column} has a non-numeric value "
+                                f"{frame.at[row, column]!r} on line {row + 2}.")
+        if (values < 0).any():
+            row = (values < 0).idxmax()
+            raise SnapshotError(f"{path}: column {column} has a negative session count "
+                                f"{values[row]} on line {row + 2}.")
+        out[column] = values.astype(float)
+    return pd.DataFrame(out, index=frame.index)
+
+
+def _match(raw_name: str, keys: list[str]) -> tuple[str | None, str]:
+    """(branch_key, method) for a raw name, or (None, reason)."""
+    key = branch_key(raw_name)
+    if key in keys:
+        return key, "exact"
+    if ALIASES.get(key) in keys:
+        return ALIASES[key], "alias"
+    if key in NOT_BRANCHES:
+        return None, NOT_BRANCHES[key]
+    if key == "" or key.startswith("total") or key.startswith("grand-total"):
+        return None, "total row"
+    close = difflib.get_close_matches(key, keys, n=1, cutoff=FUZZY_CUTOFF)
+    if close:
+        return close[0], "fuzzy"
+    return None, "no branch of the locations list matches this name"
+
+
+def _read_sessions_file(path: Path, year: int, branches: pd.DataFrame):
+    raw = _read_csv(path, f"{year} computer sessions")
+    name_column = _name_column(raw, path)
+    _require_columns(raw, path, [*MONTHS, "YTD"])
+    counts = _numbers(raw, path, [*MONTHS, "YTD"])
+    names = raw[name_column].str.strip()
+    keys = branches["branch_key"].tolist()
+
+    matched = [_match(name, keys) for name in names]
+    frame = pd.DataFrame({
+        "line": raw.index + 2,  # header is line 1
+        "raw_name": names,
+        "branch_key": [key for key, _ in matched],
+        "how": [how for _, how in matched],
+        "ytd": counts["YTD"],
+    })
+    # Blank-name rows: a total when their YTD is the sum of the named rows.
+    blank = frame["raw_name"] == ""
+    named_total = frame.loc[~blank, "ytd"].sum()
+    frame.loc[blank, "how"] = np.where(np.isclose(frame.loc[blank, "ytd"], named_total),
+                                       "total row (blank name; YTD equals the sum of all named rows)",
+                                       "blank branch name")
+    # Two rows claiming one branch: report both rather than pick one.
+    claimed = frame["branch_key"].notna()
+    twice = claimed & frame["branch_key"].duplicated(keep=False)
+    frame.loc[twice, "how"] = ("ambiguous: more than one row of this file matches branch "
+                               + frame.loc[twice, "branch_key"].astype(str))
+    frame.loc[twice, "branch_key"] = None
+
+    is_matched = frame["branch_key"].notna()
+    unmatched = frame.loc[~is_matched].assign(file=path.name, year=year)
+    unmatched = unmatched.rename(columns={"how": "reason"})[UNMATCHED_COLUMNS]
+
+    months = counts.loc[is_matched, list(MONTHS)]
+    months.columns = range(1, 13)
+    long = (months.join(frame.loc[is_matched, ["branch_key", "raw_name", "how"]])
+            .melt(id_vars=["branch_key", "raw_name", "how"], var_name="month", value_name="sessions"))
+    long = long.rename(columns={"how": "match"}).assign(year=year)
+    return long, unmatched
+
+
+def read_computer_sessions(snapshot_dir: Path, years=SESSION_YEARS, branches: pd.DataFrame | None = None):
+    """Public computer sessions per branch and month, and the rows matching no branch.
+
+    Method: for each year, read ``libraries/Libraries_-_YYYY_Computer_Sessions_by_Location.csv``
+    as text with stripped, upper-cased headers; the branch name is in
+    ``BRANCH`` (2020 on) or ``LOCATION`` (2011–2019; from 2020 ``LOCATION``
+    is a WKT point and is ignored); month columns JANUARY..DECEMBER become
+    ``month`` 1–12. Each row is matched to the locations list as the module
+    docstring describes. A blank month is NaN (not reported: 2023 stops in
+    April) and is kept so that ``annual_sessions`` can count reported months.
+
+    Returns ``(sessions, unmatched)``:
+    ``sessions`` has ``SESSION_COLUMNS`` (``raw_name`` is the file's spelling,
+    ``match`` is exact/alias/fuzzy), one row per matched branch, year and month;
+    ``unmatched`` has ``UNMATCHED_COLUMNS``: file, year, line in the file,
+    raw name, YTD sessions and the reason, one row per row that matched no
+    branch. Raises ``SnapshotError`` naming the file and column for a missing
+    file or column, or a non-numeric or negative count.
+    """
+    snapshot_dir = Path(snapshot_dir)
+    if branches is None:
+        branches = read_branches(snapshot_dir)
+    parts, unmatched = [], []
+    for year in years:
+        long, rest = _read_sessions_file(snapshot_dir / LIBRARIES_DIR / SESSIONS_FILE.format(year=year),
+                                         int(year), branches)
+        parts.append(long)
+        unmatched.append(rest)
+    names = branches.set_index("branch_key")["branch"]
+    sessions = pd.concat(parts, ignore_index=True)
+    sessions["branch"] = sessions["branch_key"].map(names)
+    sessions["month"] = sessions["month"].astype(int)
+    sessions = sessions.sort_values(["year", "branch", "month"]).reset_index(drop=True)[SESSION_COLUMNS]
+    unmatched = pd.concat(unmatched, ignore_index=True)[UNMATCHED_COLUMNS]
+    return sessions, unmatched
+
+
+def annual_sessions(sessions: pd.DataFrame) -> pd.DataFrame:
+    """Sessions per branch and year, with how many months were reported.
+
+    Method: sum of the monthly sessions (the files' YTD equals this sum in
+    every year of the snapshot); ``months_reported`` counts months with a
+    value (blank months are not reported; zero is a report);
+    ``months_with_sessions`` counts months above zero (zero months mark
+    closures such as renovations); ``partial_year`` is true when fewer than
+    12 months were reported, as for 2023 (January–April).
+    """
+    grouped = sessions.groupby(["branch_key", "branch", "year"], sort=True)["sessions"]
+    annual = pd.DataFrame({
+        "sessions": grouped.sum(min_count=1),
+        "months_reported": grouped.count(),
+        "months_with_sessions": grouped.apply(lambda values: int((values > 0).sum())),
+    }).reset_index()
+    annual["partial_year"] = annual["months_reported"] < 12
+    return annual[ANNUAL_COLUMNS]
+
+
+def branches_geodataframe(branches: pd.DataFrame) -> gpd.GeoDataFrame:
+    """The branches as WGS84 (EPSG:4326) points from ``longitude``/``latitude``."""
+    missing = [column for column in ("latitude", "longitude") if column not in branches.columns]
+    if missing:
+        raise ValidationError(f"branches table has no {', '.join(missing)} column(s).")
+    return gpd.GeoDataFrame(branches.copy(),
+                            geometry=gpd.points_from_xy(branches["longitude"], branches["latitude"]),
+                            crs=GEOGRAPHIC_CRS)
+
+
+def _projected(frame: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
+    if not isinstance(frame, gpd.GeoDataFrame):
+        raise ValidationError(f"{what} must be a GeoDataFrame, got {type(frame).__name__}.")
+    if frame.crs is None:
+        raise ValidationError(f"{what} has no CRS; set one (e.g. EPSG:4326) before measuring distances.")
+    return frame.to_crs(PROJECTED_CRS)
+
+
+def nearest_branch_distance(points: gpd.GeoDataFrame, branches: gpd.GeoDataFrame) -> pd.Series:
+    """Straight-line miles from each point to its nearest branch.
+
+    Method: both layers projected to EPSG:3435 (US feet); a shapely STRtree
+    of the branches answers ``query_nearest`` for every point; feet / 5,280.
+    Indexed like ``points``; NaN for empty or missing geometries.
+    """
+    points_ft = _projected(points, "points")
+    branches_ft = _projected(branches, "branches")
+    branch_geometries = branches_ft.geometry.values
+    branch_geometries = branch_geometries[~(branch_geometries.isna() | branch_geometries.is_empty)]
+    if len(branch_geometries) == 0:
+        raise ValidationError("branches has no geometries to measure distances to.")
+    miles = np.full(len(points_ft), np.nan)
+    geometries = points_ft.geometry.values
+    present = np.flatnonzero(~(geometries.isna() | geometries.is_empty))
+    if len(present):
+        tree = STRtree(np.asarray(branch_geometries))
+        (inputs, _), feet = tree.query_nearest(np.asarray(geometries[present]), return_distance=True,
+                                               all_matches=False)
+        miles[present[inputs]] = feet / FEET_PER_MILE
+    return pd.Series(miles, index=points.index, name="miles_to_nearest_branch")
+
+
+def household_weighted_distance(points: gpd.GeoDataFrame, branches: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Household-weighted mean miles to the nearest branch, per area.
+
+    Method: for each point (e.g. a block group's or tract's representative
+    point, carrying its ``households``), the miles to its nearest branch
+    (``nearest_branch_distance``); per ``area_id``,
+    sum(households x miles) / sum(households). The polygon centroid of the
+    area is not used: the mean follows where households live. An area whose
+    points hold no households has a NaN mean.
+    Returns ``area_id``, ``mean_miles_to_nearest_branch``, ``households``.
+    """
+    missing = [column for column in ("area_id", "households") if column not in points.columns]
+    if missing:
+        raise ValidationError(f"points has no {', '.join(missing)} column(s); expected area_id and "
+                              f"households.")
+    households = pd.to_numeric(points["households"], errors="coerce")
+    if households.isna().any() or (households < 0).any():
+        bad = points.loc[households.isna() | (households < 0), "households"].iloc[0]
+        raise ValidationError(f"points column households has {bad!r}; expected a count of 0 or more.")
+    miles = nearest_branch_distance(points, branches)
+    frame = pd.DataFrame({"area_id": points["area_id"].to_numpy(),
+                          "weighted": (households * miles).to_numpy(),
+                          "households": households.to_numpy()})
+    totals = frame.groupby("area_id", sort=False)[["weighted", "households"]].sum()
+    totals["mean_miles_to_nearest_branch"] = (totals["weighted"] / totals["households"]
+                                             ).where(totals["households"] > 0)
+    return totals.reset_index()[["area_id", "mean_miles_to_nearest_branch", "households"]]
+
+
+def _count_branches(areas_ft: gpd.GeoDataFrame, branches_ft: gpd.GeoDataFrame, count_column: str):
+    names = branches_ft["branch"] if "branch" in branches_ft.columns else pd.Series(
+        [str(index) for index in branches_ft.index], index=branches_ft.index)
+    joined = gpd.sjoin(gpd.GeoDataFrame({"branch": names}, geometry=branches_ft.geometry),
+                       areas_ft[["area_id", "geometry"]], predicate="intersects")
+    grouped = joined.groupby("area_id")["branch"]
+    counts = grouped.size().reindex(areas_ft["area_id"], fill_value=0)
+    listed = grouped.apply(lambda values: "; ".join(sorted(values))).reindex(areas_ft["area_id"],
+                                                                             fill_value="")
+    return pd.DataFrame({"area_id": areas_ft["area_id"].to_numpy(),
+                         count_column: counts.to_numpy().astype(int),
+                         "branch_names": listed.to_numpy()})
+
+
+def _areas_projected(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    if "area_id" not in getattr(areas, "columns", []):
+        raise ValidationError("areas has no area_id column.")
+    repeated = areas["area_id"][areas["area_id"].duplicated()]
+    if len(repeated):
+        raise ValidationError(f"areas column area_id repeats {repeated.iloc[0]!r}; "
+                              f"dissolve to one polygon per area first.")
+    return _projected(areas, "areas")
+
+
+def branches_within(areas: gpd.GeoDataFrame, branches: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Branches inside each area: ``area_id``, ``branches_inside``, ``branch_names``.
+
+    Method: spatial join in EPSG:3435, a branch counts for an area when its
+    point intersects the polygon (a branch exactly on a shared boundary counts
+    for both areas). Every area is returned; ``branch_names`` is "; "-joined
+    and sorted, empty when there is none.
+    """
+    return _count_branches(_areas_projected(areas), _projected(branches, "branches"), "branches_inside")
+
+
+def branches_near(areas: gpd.GeoDataFrame, branches: gpd.GeoDataFrame, miles: float = 1.0) -> pd.DataFrame:
+    """Branches within ``miles`` of each area: ``area_id``, ``branches_near``, ``branch_names``.
+
+    Method: each area's polygon is buffered by ``miles`` x 5,280 feet in
+    EPSG:3435 and the branches intersecting the buffer are counted; branches
+    inside the area are included.
+    """
+    if not np.isfinite(miles) or miles < 0:
+        raise ValidationError(f"miles must be a distance of 0 or more, got {miles!r}.")
+    areas_ft = _areas_projected(areas)
+    buffered = areas_ft.assign(geometry=areas_ft.geometry.buffer(miles * FEET_PER_MILE))
+    return _count_branches(buffered, _projected(branches, "branches"), "branches_near")
