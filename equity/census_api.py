@@ -31,15 +31,8 @@ import requests
 from census.core import ACS5Client, APIKeyError, CensusException
 
 from .errors import CensusAPIError
+from .sources import BROADBAND_VARIABLES, TRACT_COLUMNS
 
-TRACT_COLUMNS = ["tract", "year", "variable", "estimate", "moe", "note"]
-
-BROADBAND_TABLES = {"B28002": 13, "B28003": 6, "B28011": 8}
-BROADBAND_VARIABLES = [
-    f"{table}_{line:03d}" for table, lines in BROADBAND_TABLES.items() for line in range(1, lines + 1)
-]
-
-# What is requested: estimate (E) and margin of error (M) of each variable.
 API_FIELDS = [f"{variable}{suffix}" for variable in BROADBAND_VARIABLES for suffix in ("E", "M")]
 
 # 2013-2017 is the first ACS 5-year release with the computer and internet tables.

@@ -253,12 +253,17 @@ def apportion(tract_table: pd.DataFrame, crosswalk: pd.DataFrame) -> pd.DataFram
     Each tract's estimate and MOE are multiplied by its household share in
     the target (a constant factor scales an MOE linearly), then summed with
     the handbook's sum formula, counting the largest zero-estimate MOE once.
-    Returns ``target, year, variable, estimate, moe``.
+    A tract without a published estimate or MOE makes its targets' sums
+    missing (never silently smaller); ``missing_tracts`` counts such tracts.
+    Returns ``target, year, variable, estimate, moe, missing_tracts``.
     """
     joined = tract_table.merge(crosswalk[CROSSWALK_COLUMNS], on="tract", how="inner")
     joined["estimate"] = joined["estimate"] * joined["weight"]
     joined["moe"] = joined["moe"] * joined["weight"]
-    return estimates.grouped_sum(joined, by=["target", "year", "variable"])
+    summed = estimates.grouped_sum(joined, by=["target", "year", "variable"])
+    joined["missing_tracts"] = (joined["estimate"].isna() | joined["moe"].isna()).astype(int)
+    missing = joined.groupby(["target", "year", "variable"], as_index=False)["missing_tracts"].sum()
+    return summed.merge(missing, on=["target", "year", "variable"], how="left")
 
 
 def simplify_for_web(frame: gpd.GeoDataFrame, tolerance_feet: float) -> gpd.GeoDataFrame:

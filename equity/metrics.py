@@ -63,7 +63,13 @@ METRICS: dict[str, Metric] = {m.key: m for m in [
 ]}
 
 METRIC_COLUMNS = ["area_id", "year", "metric", "count", "count_moe", "count_cv", "count_reliability",
-                  "share", "share_moe", "share_cv", "share_reliability", "universe", "universe_moe"]
+                  "share", "share_moe", "share_cv", "share_reliability", "universe", "universe_moe", "note"]
+
+
+def _missing_note(missing_tracts: pd.Series) -> pd.Series:
+    """Why an area's figure is missing: tracts whose estimate or MOE the Census Bureau did not publish."""
+    return missing_tracts.map(lambda n: "" if n == 0 else
+                              f"not available: {int(n)} tract(s) in this area have no published estimate or MOE")
 
 
 def period_label(year: int) -> str:
@@ -83,11 +89,14 @@ def compute_metrics(area_table: pd.DataFrame) -> pd.DataFrame:
                                       aggfunc="first", dropna=False)
     moe = area_table.pivot_table(index=["target", "year"], columns="variable", values="moe",
                                  aggfunc="first", dropna=False)
+    missing = (area_table.pivot_table(index=["target", "year"], columns="variable", values="missing_tracts",
+                                      aggfunc="first", dropna=False).fillna(0)
+               if "missing_tracts" in area_table else pd.DataFrame(0, index=estimate.index, columns=estimate.columns))
     frames = []
     for metric in METRICS.values():
-        missing = [v for v in metric.variables if v not in estimate.columns]
-        if missing:
-            raise KeyError(f"metric '{metric.key}' needs Census variable(s) {', '.join(missing)}, "
+        absent = [v for v in metric.variables if v not in estimate.columns]
+        if absent:
+            raise KeyError(f"metric '{metric.key}' needs Census variable(s) {', '.join(absent)}, "
                            "which the tract table does not have")
         count, count_moe = estimates.sum_across([estimate[v] for v in metric.numerator],
                                                 [moe[v] for v in metric.numerator])
@@ -105,6 +114,7 @@ def compute_metrics(area_table: pd.DataFrame) -> pd.DataFrame:
             "share": share, "share_moe": share_moe, "share_cv": share_cv,
             "share_reliability": estimates.reliability(share_cv),
             "universe": universe, "universe_moe": universe_moe,
+            "note": _missing_note(missing[list(metric.variables)].max(axis=1)),
         }, index=count.index)
         frames.append(frame)
     out = pd.concat(frames).reset_index().rename(columns={"target": "area_id"})

@@ -1,11 +1,24 @@
-"""Shared presentation helpers for the dashboard's pages (Streamlit only; no arithmetic)."""
+"""Shared presentation helpers for the dashboard's pages (Streamlit only; no arithmetic).
+
+- ``load_or_stop``: the cached dashboard data, or a clear error on the page.
+- ``url_choice`` / ``url_list``: page state kept in ``st.query_params`` so a
+  copied URL restores the view; a bad or hostile value falls back to the
+  default with a visible notice naming the parameter.
+- ``download_extract``: CSV download of exactly the table shown, with its data
+  dictionary and provenance note, through ``equity.exports``.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
 import streamlit as st
 
-from equity import cache, metrics
+from equity import cache, exports, metrics
 from equity.errors import EquityError
+
+MAX_PARAM_LENGTH = 200
 
 
 @st.cache_resource(show_spinner="Loading ACS data (building the cache on first use)…")
@@ -23,12 +36,59 @@ def load_or_stop() -> cache.DashboardData:
         st.stop()
 
 
+# ---- URL state -------------------------------------------------------------
+
+def _notice(name: str, raw: str, fallback: str) -> None:
+    shown = raw if len(raw) <= 40 else raw[:40] + "…"
+    st.warning(f"The link's `{name}` value {shown!r} is not one this page knows; showing {fallback} instead.",
+               icon="⚠️")
+
+
+def url_choice(name: str, options: Sequence[str] | Mapping[str, str], default: str) -> str:
+    """The value of query parameter ``name`` if it is one of ``options``, else ``default`` with a notice.
+
+    ``options`` may map values to labels (the notice then names the label).
+    """
+    raw = st.query_params.get(name)
+    if raw is None or raw in options:
+        return default if raw is None else raw
+    label = options[default] if isinstance(options, Mapping) else default
+    _notice(name, str(raw)[:MAX_PARAM_LENGTH], f"'{label}'")
+    return default
+
+
+def url_list(name: str, options: Sequence[str], default: Sequence[str] = ()) -> list[str]:
+    """Comma-separated query parameter restricted to ``options``; unknown items dropped with a notice."""
+    raw = st.query_params.get(name)
+    if raw is None:
+        return list(default)
+    items = [item.strip() for item in str(raw)[:MAX_PARAM_LENGTH * 10].split(",") if item.strip()]
+    known = [item for item in items if item in options]
+    unknown = [item for item in items if item not in options]
+    if unknown:
+        _notice(name, ",".join(unknown), "the recognised items only" if known else "the default")
+    return known or list(default)
+
+
+def set_url(**values) -> None:
+    """Write page state back to the URL (lists as comma-separated); empty values are removed."""
+    for name, value in values.items():
+        if isinstance(value, (list, tuple)):
+            value = ",".join(map(str, value))
+        if value in (None, ""):
+            st.query_params.pop(name, None)
+        elif st.query_params.get(name) != str(value):
+            st.query_params[name] = str(value)
+
+
+# ---- formatting --------------------------------------------------------------
+
 def format_count(value: float) -> str:
-    return "—" if value != value else f"{value:,.0f}"
+    return "—" if pd.isna(value) else f"{value:,.0f}"
 
 
 def format_share(value: float) -> str:
-    return "—" if value != value else f"{value * 100:.1f}%"
+    return "—" if pd.isna(value) else f"{value * 100:.1f}%"
 
 
 def count_with_moe(row) -> str:
@@ -36,8 +96,30 @@ def count_with_moe(row) -> str:
 
 
 def share_with_moe(row) -> str:
-    return f"{format_share(row['share'])} ± {format_share(row['share_moe']).rstrip('%')} pts"
+    if pd.isna(row["share"]):
+        return "—"
+    return f"{row['share'] * 100:.1f}% ± {row['share_moe'] * 100:.1f} pts"
 
 
 def period(year: int) -> str:
     return metrics.period_label(year)
+
+
+def metric_label(key: str) -> str:
+    return metrics.METRICS[key].label
+
+
+# ---- downloads -----------------------------------------------------------------
+
+def download_extract(table: pd.DataFrame, file_stem: str, key: str, label: str = "Download this table (CSV)") -> None:
+    """CSV of exactly ``table`` plus its data dictionary and the provenance note."""
+    data = dashboard_data()
+    columns = st.columns(3)
+    columns[0].download_button(label, exports.to_csv_bytes(table), file_name=f"{file_stem}.csv",
+                               mime="text/csv", key=f"{key}-csv", width="stretch", on_click="ignore")
+    columns[1].download_button("Data dictionary (CSV)", exports.to_csv_bytes(exports.data_dictionary(table)),
+                               file_name=f"{file_stem}-dictionary.csv", mime="text/csv",
+                               key=f"{key}-dictionary", width="stretch", on_click="ignore")
+    columns[2].download_button("Provenance note (TXT)", exports.provenance(data.manifest).encode("utf-8"),
+                               file_name=f"{file_stem}-provenance.txt", mime="text/plain",
+                               key=f"{key}-provenance", width="stretch", on_click="ignore")

@@ -1,0 +1,19 @@
+"""The landing page in a real browser: the headline a council member sees first."""
+
+import re
+
+import pytest
+
+from .conftest import open_page
+
+pytestmark = pytest.mark.browser
+
+
+def test_overview_shows_citywide_unconnected_households_with_moe(page, streamlit_server, data):
+    open_page(page, streamlit_server)
+    city = data.metrics[(data.metrics["geography"] == "city") & (data.metrics["metric"] == "unconnected")
+                        & (data.metrics["year"] == data.latest_year)].iloc[0]
+    headline = f"{city['count']:,.0f} ± {city['count_moe']:,.0f}"
+    metric = page.get_by_test_id("stMetric").filter(has_text="without an internet subscription").first
+    assert headline in metric.inner_text()
+    assert re.search(r"\d+\.\d% ± \d+\.\d pts", page.get_by_test_id("stMain").inner_text())
