@@ -4,7 +4,15 @@ import streamlit as st
 
 st.set_page_config(page_title="Chicago Digital Equity Dashboard", page_icon="📶", layout="wide")
 
+# Streamlit's captions are faded grey (opacity 0.6); darken them to meet WCAG AA contrast (4.5:1).
+st.html("<style>[data-testid='stCaptionContainer'], [data-testid='stCaptionContainer'] p "
+        "{ color: #4a4f57 !important; opacity: 1 !important; }</style>")
+
 navigation = st.navigation([
     st.Page("pages/overview.py", title="Overview", icon="🏠", default=True),
+    st.Page("pages/map.py", title="Map", icon="🗺️"),
+    st.Page("pages/ward.py", title="Your ward", icon="🏛️"),
+    st.Page("pages/downloads.py", title="Downloads", icon="⬇️"),
+    st.Page("pages/methodology.py", title="Methodology", icon="📖"),
 ])
 navigation.run()
