@@ -32,14 +32,14 @@ from typing import Callable
 import geopandas as gpd
 import pandas as pd
 
-from . import config, geography, metrics, sources
+from . import config, geography, libraries, metrics, sources
 from .errors import CacheError, EquityError, SnapshotError
 
 Progress = Callable[[str], None]
 
 SNAPSHOT_INPUTS = [sources.SOCIAL_EXPLORER_FILE, geography.COMMUNITY_AREAS_FILE, geography.WARDS_FILE,
                    geography.TRACTS_FILE, geography.BLOCK_GROUPS_FILE, geography.BLOCK_GROUP_HOUSEHOLDS_FILE,
-                   *geography.TRACT_CROSSWALK_FILES.values()]
+                   *geography.TRACT_CROSSWALK_FILES.values(), *libraries.SNAPSHOT_FILES]
 
 # Simplification tolerances (feet, EPSG:3435) for what is sent to the browser.
 WEB_TOLERANCE_FEET = {"community_area": 60.0, "ward": 60.0, "tract": 30.0}
@@ -251,6 +251,8 @@ def _build_into(work: Path, snapshot: Path, cache_root: Path, checksums: dict[st
     xwalk_rows = [frame.assign(vintage=v, geography=g) for (v, g), frame in crosswalks.items()]
     pd.concat(xwalk_rows, ignore_index=True).to_parquet(work / "crosswalks.parquet", index=False)
     overlap.to_parquet(work / "ward_community_areas.parquet", index=False)
+    for name, frame in libraries.dashboard_tables(snapshot, areas, block_groups, all_metrics).items():
+        frame.to_parquet(work / f"libraries_{name}.parquet", index=False)
 
     step(6, "writing boundaries (full and simplified for the browser)")
     for geo, frame in areas.items():
@@ -332,6 +334,11 @@ class DashboardData:
 
     def tract_estimates(self) -> pd.DataFrame:
         return pd.read_parquet(self.folder / "tract_estimates.parquet")
+
+    def library_table(self, name: str) -> pd.DataFrame:
+        """A library table of the build (``libraries.dashboard_tables``): branches, sessions,
+        unmatched, access, surrounding_tracts or surrounding_need."""
+        return pd.read_parquet(self.folder / f"libraries_{name}.parquet")
 
 
 def load(snapshot: Path | None = None, cache_root: Path | None = None, progress: Progress = _quiet) -> DashboardData:

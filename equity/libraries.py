@@ -25,6 +25,22 @@ table or in the unmatched table, with the file, year, raw name and reason.
 
 Distances are measured in EPSG:3435 (NAD83 / Illinois East, US survey feet)
 and reported in miles (5,280 feet).
+
+Access beside the need (``area_access``), for every community area and ward:
+
+- ``branches_inside``: branch points inside the area's polygon;
+- ``branches_near``: branches inside the area or within ``NEAR_MILES`` (1 mile)
+  of its boundary, the branches the area's residents can reasonably use;
+- ``mean_miles_to_nearest_branch``: household-weighted straight-line miles to
+  the nearest branch, over the pieces of 2020 block groups in the area (each
+  piece's representative point carrying its share of the block group's ACS
+  2017–2021 households), never the polygon centroid;
+- ``unconnected_per_branch``: unconnected households in the area divided by
+  ``branches_near``, with its MOE (a fixed count scales the MOE);
+- ``access_gap``: the flag ``flag_access_gaps`` defines: at least the median
+  number of unconnected households among areas of the same geography and
+  period, AND households on average more than ``CLOSE_MILES`` (0.75 mile,
+  about a 15-minute walk) from their nearest branch.
 """
 
 from __future__ import annotations
@@ -39,6 +55,7 @@ import numpy as np
 import pandas as pd
 from shapely import STRtree
 
+from . import estimates, geography
 from .errors import SnapshotError, ValidationError
 
 LIBRARIES_DIR = Path("libraries")
@@ -91,6 +108,25 @@ NOT_BRANCHES = {
 }
 
 FUZZY_CUTOFF = 0.9
+
+SNAPSHOT_FILES = [LOCATIONS_FILE, *(LIBRARIES_DIR / SESSIONS_FILE.format(year=year) for year in SESSION_YEARS)]
+
+NEAR_MILES = 1.0
+"""A branch is "nearby" an area when it is inside it or within this many miles of its boundary."""
+CLOSE_MILES = 0.75
+"""Households are "close" to a branch when their mean distance to the nearest one is at most this
+(0.75 mile is about a 15-minute walk at 3 miles an hour)."""
+SURROUNDING_MILES = 1.0
+"""A branch's surrounding tracts: tracts whose representative point is within this many miles."""
+MANY_UNCONNECTED_QUANTILE = 0.5
+"""Areas at or above this quantile (the median) of unconnected households among areas of the same
+geography and ACS period have "many" unconnected households."""
+
+ACCESS_COLUMNS = ["geography", "area_id", "area_name", "year", "branches_inside", "branch_names",
+                  "branches_near", "mean_miles_to_nearest_branch", "households_located",
+                  "unconnected", "unconnected_moe", "unconnected_per_branch",
+                  "unconnected_per_branch_moe", "many_unconnected", "branch_close", "access_gap"]
+SURROUNDING_COLUMNS = ["branch_key", "year", "tracts", "unconnected", "unconnected_moe"]
 
 # Generic words dropped from the end of a name ("Sulzer Regional Library",
 # "Legler Regional") so that suffix variants share one key.
@@ -458,3 +494,223 @@ def branches_near(areas: gpd.GeoDataFrame, branches: gpd.GeoDataFrame, miles: fl
     areas_ft = _areas_projected(areas)
     buffered = areas_ft.assign(geometry=areas_ft.geometry.buffer(miles * FEET_PER_MILE))
     return _count_branches(buffered, _projected(branches, "branches"), "branches_near")
+
+
+# ---- sessions over the years ---------------------------------------------------------------------
+
+def full_years(annual: pd.DataFrame) -> list[int]:
+    """Years in which every branch reporting sessions reported all 12 months (2023 is not one)."""
+    partial = annual.groupby("year")["partial_year"].any()
+    return sorted(int(year) for year in partial.index[~partial])
+
+
+def year_over_year(annual: pd.DataFrame) -> pd.DataFrame:
+    """Annual sessions with the change from the previous year, for full years only.
+
+    Method: per branch, sorted by year, ``previous_sessions`` is the sessions of
+    the calendar year before; ``change`` = sessions - previous_sessions and
+    ``percent_change`` = change / previous_sessions x 100. Both are NaN when
+    either year is partial (fewer than 12 months reported, as 2023) or
+    missing, so a partial year is never compared as if it were whole; also
+    NaN for the percent when the previous year had no sessions.
+    """
+    out = annual.sort_values(["branch_key", "year"]).reset_index(drop=True)
+    previous = out.groupby("branch_key")[["year", "sessions", "partial_year"]].shift(1)
+    comparable = ((previous["year"] == out["year"] - 1) & ~out["partial_year"]
+                  & (previous["partial_year"] == False))  # noqa: E712 (NaN for a first year is not False)
+    out["previous_sessions"] = previous["sessions"].where(comparable)
+    out["change"] = out["sessions"] - out["previous_sessions"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["percent_change"] = (out["change"] / out["previous_sessions"] * 100).where(
+            out["previous_sessions"] > 0)
+    return out
+
+
+def point_radius_metres(sessions: pd.Series, largest_metres: float = 450.0,
+                        smallest_metres: float = 60.0) -> pd.Series:
+    """Map radius of each branch so that the circle's AREA is proportional to its sessions.
+
+    Method: radius = largest x sqrt(sessions / max sessions) (area, not radius,
+    carries the quantity, as in proportional-symbol cartography), floored at
+    ``smallest_metres`` so a branch with few or no sessions stays visible.
+    Missing sessions get the smallest radius.
+    """
+    values = pd.to_numeric(sessions, errors="coerce")
+    top = values.max()
+    if not np.isfinite(top) or top <= 0:
+        return pd.Series(smallest_metres, index=sessions.index)
+    radius = largest_metres * np.sqrt(values.clip(lower=0) / top)
+    return radius.fillna(smallest_metres).clip(lower=smallest_metres)
+
+
+# ---- access beside the need ------------------------------------------------------------------------
+
+def household_points(block_groups: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Where the households of each area live: one point per block-group piece, with its households.
+
+    Method: the block groups (``geography.read_block_groups``: 2020 TIGER
+    block groups with ACS 2017–2021 households) are cut by the areas in
+    EPSG:3435 and each piece gets the block group's households times its share
+    of the block group's land (the ward crosswalk's own split,
+    ``geography._household_pieces``). The piece's representative point
+    (always inside the piece) stands for its households. Pieces without
+    households are dropped. Returns ``area_id``, ``households``, geometry
+    (EPSG:3435).
+    """
+    if "households" not in block_groups.columns:
+        raise ValidationError("block_groups has no households column; read it with "
+                              "geography.read_block_groups.")
+    areas_ft = _areas_projected(areas)
+    pieces = geography._household_pieces(block_groups, areas_ft)
+    pieces = pieces[pieces["households_in_piece"] > 0]
+    return gpd.GeoDataFrame({"area_id": pieces["area_id"].to_numpy(),
+                             "households": pieces["households_in_piece"].to_numpy()},
+                            geometry=pieces.geometry.representative_point().to_numpy(), crs=PROJECTED_CRS)
+
+
+def unconnected_per_branch(unconnected, unconnected_moe, branches) -> tuple[pd.Series, pd.Series]:
+    """Unconnected households per nearby branch, with its 90% MOE.
+
+    Method: estimate / branches. The number of branches is a fixed count, not
+    a survey estimate, so the MOE is divided by the same number (ACS handbook
+    ch. 8: multiplying an estimate by a constant multiplies its MOE by the
+    constant; the CV is unchanged). NaN where there is no branch (the ratio is
+    undefined; such areas are reported by ``branches_near`` = 0).
+    Example: 4,562 +/- 622 unconnected households and 3 branches give
+    1,520.7 +/- 207.4 per branch.
+    """
+    count = pd.Series(branches, dtype=float)
+    count = count.where(count > 0)
+    value = pd.Series(unconnected, dtype=float).to_numpy() / count.to_numpy()
+    moe = pd.Series(unconnected_moe, dtype=float).to_numpy() / count.to_numpy()
+    index = getattr(unconnected, "index", count.index)
+    return pd.Series(value, index=index), pd.Series(moe, index=index)
+
+
+def flag_access_gaps(table: pd.DataFrame, close_miles: float = CLOSE_MILES,
+                     quantile: float = MANY_UNCONNECTED_QUANTILE) -> pd.DataFrame:
+    """Flag areas with many unconnected households and no branch close by.
+
+    Method, per ``geography`` and ``year`` (areas are compared with areas of
+    the same kind and ACS period):
+
+    - ``many_unconnected``: the area's unconnected-household estimate is at or
+      above the ``quantile`` (0.5, the median) of the estimates of all areas;
+    - ``branch_close``: the household-weighted mean distance to the nearest
+      branch is at most ``close_miles`` (0.75 mile);
+    - ``access_gap`` = many_unconnected AND NOT branch_close.
+
+    An area without an estimate or without located households is never
+    flagged (the flags are False). Needs columns ``geography``, ``year``,
+    ``unconnected``, ``mean_miles_to_nearest_branch``; returns a copy with
+    the three flag columns.
+    """
+    missing = [c for c in ("geography", "year", "unconnected", "mean_miles_to_nearest_branch")
+               if c not in table.columns]
+    if missing:
+        raise ValidationError(f"table has no {', '.join(missing)} column(s).")
+    out = table.copy()
+    threshold = out.groupby(["geography", "year"])["unconnected"].transform(lambda v: v.quantile(quantile))
+    out["many_unconnected"] = (out["unconnected"] >= threshold).fillna(False).astype(bool)
+    miles = out["mean_miles_to_nearest_branch"]
+    out["branch_close"] = (miles <= close_miles).fillna(False).astype(bool)
+    out["access_gap"] = out["many_unconnected"] & miles.notna() & (miles > close_miles)
+    return out
+
+
+def area_access(geography_name: str, areas: gpd.GeoDataFrame, points: gpd.GeoDataFrame,
+                branches: gpd.GeoDataFrame, unconnected: pd.DataFrame,
+                near_miles: float = NEAR_MILES) -> pd.DataFrame:
+    """Library access beside the need for every area and ACS period (``ACCESS_COLUMNS``).
+
+    ``areas``: polygons with ``area_id`` and ``area_name``; ``points``: the
+    areas' household points (``household_points``); ``branches``: branch
+    points with ``branch``; ``unconnected``: one row per area and year with
+    ``area_id``, ``year``, ``count``, ``count_moe`` (the unconnected metric).
+    Combines ``branches_within``, ``branches_near`` (``near_miles``),
+    ``household_weighted_distance``, ``unconnected_per_branch`` and
+    ``flag_access_gaps``. ``households_located`` is the number of households
+    (ACS 2017–2021 block groups) the distance is averaged over.
+    """
+    inside = branches_within(areas, branches)
+    near = branches_near(areas, branches, miles=near_miles).drop(columns="branch_names")
+    distance = household_weighted_distance(points, branches).rename(
+        columns={"households": "households_located"})
+    place = (areas[["area_id", "area_name"]].merge(inside, on="area_id").merge(near, on="area_id")
+             .merge(distance, on="area_id", how="left"))
+    place["households_located"] = place["households_located"].fillna(0.0)
+    need = unconnected.rename(columns={"count": "unconnected", "count_moe": "unconnected_moe"})
+    table = place.merge(need[["area_id", "year", "unconnected", "unconnected_moe"]], on="area_id",
+                        how="left")
+    table["unconnected_per_branch"], table["unconnected_per_branch_moe"] = unconnected_per_branch(
+        table["unconnected"], table["unconnected_moe"], table["branches_near"])
+    table.insert(0, "geography", geography_name)
+    return flag_access_gaps(table)[ACCESS_COLUMNS]
+
+
+def surrounding_tracts(tracts: gpd.GeoDataFrame, branches: gpd.GeoDataFrame,
+                       miles: float = SURROUNDING_MILES) -> pd.DataFrame:
+    """The tracts around each branch: ``branch_key``, ``tract``, ``miles``.
+
+    Method: a tract surrounds a branch when its representative point (always
+    inside the tract) is within ``miles`` of the branch, measured in
+    EPSG:3435. A tract is counted whole or not at all, so the sum of its
+    estimates keeps the ACS tract MOEs.
+    """
+    if not np.isfinite(miles) or miles < 0:
+        raise ValidationError(f"miles must be a distance of 0 or more, got {miles!r}.")
+    if "branch_key" not in branches.columns:
+        raise ValidationError("branches has no branch_key column.")
+    tracts_ft = _projected(tracts, "tracts")
+    centres = gpd.GeoDataFrame({"tract": tracts_ft["area_id"].to_numpy()},
+                               geometry=tracts_ft.geometry.representative_point().to_numpy(),
+                               crs=PROJECTED_CRS)
+    branches_ft = _projected(branches, "branches")[["branch_key", "geometry"]]
+    circles = branches_ft.assign(geometry=branches_ft.geometry.buffer(miles * FEET_PER_MILE, 64))
+    pairs = gpd.sjoin(centres, circles, predicate="within")
+    location = branches_ft.set_index("branch_key").geometry
+    pairs["miles"] = [point.distance(location[key]) / FEET_PER_MILE
+                      for point, key in zip(pairs.geometry, pairs["branch_key"])]
+    return (pd.DataFrame(pairs[["branch_key", "tract", "miles"]])
+            .sort_values(["branch_key", "miles"]).reset_index(drop=True))
+
+
+def surrounding_need(pairs: pd.DataFrame, tract_unconnected: pd.DataFrame) -> pd.DataFrame:
+    """Unconnected households in each branch's surrounding tracts, per ACS period (``SURROUNDING_COLUMNS``).
+
+    ``pairs``: ``surrounding_tracts``; ``tract_unconnected``: ``area_id``
+    (tract GEOID), ``year``, ``count``, ``count_moe``. Sum with
+    ``estimates.grouped_sum`` (ACS handbook ch. 8 aggregated counts, largest
+    zero-estimate MOE once); a tract without a published figure makes the sum
+    missing. ``tracts`` counts the tracts summed.
+    """
+    joined = pairs.merge(tract_unconnected.rename(columns={"area_id": "tract"}), on="tract", how="inner")
+    summed = estimates.grouped_sum(joined, by=["branch_key", "year"], estimate="count", moe="count_moe")
+    counted = joined.groupby(["branch_key", "year"], as_index=False).size().rename(columns={"size": "tracts"})
+    out = summed.merge(counted, on=["branch_key", "year"]).rename(
+        columns={"count": "unconnected", "count_moe": "unconnected_moe"})
+    return out[SURROUNDING_COLUMNS]
+
+
+def dashboard_tables(snapshot_dir: Path, areas: dict, block_groups: gpd.GeoDataFrame,
+                     area_metrics: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The library tables the cache stores, by name (written as ``libraries_<name>.parquet``).
+
+    ``areas``: boundaries by geography (``community_area``, ``ward``, ``tract``);
+    ``area_metrics``: the cache's metrics table. Returns ``branches``,
+    ``sessions`` (monthly), ``unmatched``, ``access`` (``area_access`` for
+    community areas and wards, every ACS period), ``surrounding_tracts`` and
+    ``surrounding_need``.
+    """
+    branches = read_branches(snapshot_dir)
+    sessions, unmatched = read_computer_sessions(snapshot_dir, branches=branches)
+    points = branches_geodataframe(branches)
+    unconnected = area_metrics[area_metrics["metric"] == "unconnected"]
+    access = [area_access(name, areas[name], household_points(block_groups, areas[name]), points,
+                          unconnected[unconnected["geography"] == name])
+              for name in ("community_area", "ward")]
+    pairs = surrounding_tracts(areas["tract"], points)
+    need = surrounding_need(pairs, unconnected[unconnected["geography"] == "tract"])
+    return {"branches": branches, "sessions": sessions, "unmatched": unmatched,
+            "access": pd.concat(access, ignore_index=True), "surrounding_tracts": pairs,
+            "surrounding_need": need}
