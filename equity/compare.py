@@ -139,9 +139,12 @@ def within_range(values: pd.Series, minimum: float | None = None, maximum: float
 
 # ---- significance ---------------------------------------------------------------
 
-def compare_with_city(estimate: pd.Series, moe: pd.Series, city_estimate: float, city_moe: float,
+def compare_with_city(estimate: pd.Series, moe: pd.Series, city_estimate, city_moe,
                       z: float = estimates.Z_90) -> pd.DataFrame:
     """Each area's difference from the city value, its MOE, Z and a label in words.
+
+    ``city_estimate`` and ``city_moe`` are one value for all rows, or Series
+    on the same index as ``estimate`` (e.g. one city value per metric).
 
     ``difference = estimate - city`` with ``MOE = sqrt(MOE_area^2 +
     MOE_city^2)`` (handbook ch. 8) and the ch. 7 test ``|Z| > 1.645``
@@ -204,6 +207,22 @@ def rank_ranges(estimate: pd.Series, moe: pd.Series, descending: bool = True,
                         index=estimate.index).astype("Float64").round(0).astype("Int64")
 
 
+def confidence_interval(estimate, moe, floor: float | None = 0.0, ceiling: float | None = None) -> tuple:
+    """Lower and upper ends of the 90% interval ``estimate -/+ MOE``, kept within possible values.
+
+    Handbook ch. 7, "Calculating Confidence Intervals": ``estimate +/- MOE``;
+    where the lower end falls below zero for a count (or share) that cannot be
+    negative, the handbook's advice is to report zero. ``ceiling`` (1 for
+    shares) caps the upper end the same way.
+    """
+    lower, upper = estimate - moe, estimate + moe
+    if floor is not None:
+        lower = lower.clip(lower=floor)
+    if ceiling is not None:
+        upper = upper.clip(upper=ceiling)
+    return lower, upper
+
+
 def ranking(rows: pd.DataFrame, city: pd.Series, value: str = "share", descending: bool = True) -> pd.DataFrame:
     """One metric's rows for one geography and year, ranked with uncertainty and compared with the city.
 
@@ -212,8 +231,9 @@ def ranking(rows: pd.DataFrame, city: pd.Series, value: str = "share", descendin
     is ranked. The city comparison is always made on the share (a count
     cannot be compared with the whole city's count), or on the count for
     metrics without a share. Adds ``difference``, ``difference_moe``, ``z``,
-    ``comparison`` (``compare_with_city``) and ``rank``, ``rank_best``,
-    ``rank_worst`` (``rank_ranges``).
+    ``comparison`` (``compare_with_city``), ``rank``, ``rank_best``,
+    ``rank_worst`` (``rank_ranges``), and ``value``, ``value_moe``,
+    ``lower``, ``upper`` (the ranked figure and its 90% interval).
     """
     if value not in ("share", "count"):
         raise ValueError(f"value must be 'share' or 'count', not {value!r}")
@@ -221,7 +241,9 @@ def ranking(rows: pd.DataFrame, city: pd.Series, value: str = "share", descendin
     compared = "share" if out["share"].notna().any() else "count"
     vs_city = compare_with_city(out[compared], out[f"{compared}_moe"], city[compared], city[f"{compared}_moe"])
     ranks = rank_ranges(out[value], out[f"{value}_moe"], descending=descending)
-    return pd.concat([out, vs_city, ranks], axis=1)
+    lower, upper = confidence_interval(out[value], out[f"{value}_moe"], ceiling=1.0 if value == "share" else None)
+    ranked = pd.DataFrame({"value": out[value], "value_moe": out[f"{value}_moe"], "lower": lower, "upper": upper})
+    return pd.concat([out, vs_city, ranks, ranked], axis=1)
 
 
 def compare_with_first(metric_rows: pd.DataFrame, area_ids: list[str]) -> pd.DataFrame:
@@ -282,6 +304,29 @@ def pairwise_comparison(names: pd.Series, estimate: pd.Series, moe: pd.Series) -
     np.fill_diagonal(cells, "")
     labels = list(names.astype(str))
     return pd.DataFrame(cells, index=labels, columns=labels)
+
+
+# ---- names -----------------------------------------------------------------------
+
+def tract_name(geoid: str) -> str:
+    """"Census tract 101.02" from an 11-digit GEOID (the Census Bureau's tract name form)."""
+    code = str(geoid)[-6:]
+    whole, suffix = int(code[:4]), code[4:]
+    return f"Census tract {whole}" + ("" if suffix == "00" else f".{suffix}")
+
+
+def tract_labels(community_area_crosswalk: pd.DataFrame, community_area_names: pd.Series) -> pd.Series:
+    """Label per tract, "Census tract 101 (Rogers Park)": the community area holding most of its households.
+
+    ``community_area_crosswalk`` is ``tract, target, weight`` for one tract
+    vintage; ``community_area_names`` maps community area number to name.
+    Returns a Series indexed by tract GEOID, in GEOID order.
+    """
+    main = (community_area_crosswalk.sort_values(["tract", "weight"], ascending=[True, False])
+            .drop_duplicates("tract").set_index("tract")["target"])
+    names = main.map(community_area_names).fillna("")
+    labels = [tract_name(t) + (f" ({n})" if n else "") for t, n in zip(main.index, names)]
+    return pd.Series(labels, index=main.index, dtype=object).sort_index()
 
 
 # ---- custom areas ---------------------------------------------------------------

@@ -250,3 +250,34 @@ def _unconnected(data, geography_name):
     rows = m[(m["geography"] == geography_name) & (m["year"] == year) & (m["metric"] == "unconnected")]
     city = m[(m["geography"] == "city") & (m["year"] == year) & (m["metric"] == "unconnected")].iloc[0]
     return rows, city
+
+
+# ---- intervals and names ------------------------------------------------------------
+
+def test_confidence_interval_floors_at_zero_and_caps_shares_at_one():
+    lower, upper = compare.confidence_interval(pd.Series([0.02, 0.5, 0.97]), pd.Series([0.05, 0.1, 0.05]), ceiling=1.0)
+    assert lower.tolist() == pytest.approx([0.0, 0.4, 0.92])
+    assert upper.tolist() == pytest.approx([0.07, 0.6, 1.0])
+
+
+def test_city_comparison_accepts_one_city_value_per_row():
+    estimate = pd.Series([0.30, 0.30], index=["unconnected", "no_computer"])
+    moe = pd.Series([0.01, 0.01], index=estimate.index)
+    city = pd.Series([0.29, 0.10], index=estimate.index)
+    out = compare.compare_with_city(estimate, moe, city, pd.Series([0.005, 0.005], index=estimate.index))
+    assert out["comparison"].tolist() == [compare.NOT_DIFFERENT, compare.HIGHER_THAN_CITY]
+
+
+@pytest.mark.parametrize("geoid, name", [("17031010100", "Census tract 101"),
+                                         ("17031010201", "Census tract 102.01"),
+                                         ("17031840100", "Census tract 8401")])
+def test_tract_name_follows_the_census_bureau_form(geoid, name):
+    assert compare.tract_name(geoid) == name
+
+
+def test_tract_label_names_the_community_area_holding_most_households():
+    xwalk = pd.DataFrame({"tract": ["17031010100", "17031010201", "17031010201"],
+                          "target": ["1", "1", "2"], "weight": [1.0, 0.3, 0.7]})
+    labels = compare.tract_labels(xwalk, pd.Series({"1": "Rogers Park", "2": "West Ridge"}))
+    assert labels.to_dict() == {"17031010100": "Census tract 101 (Rogers Park)",
+                                "17031010201": "Census tract 102.01 (West Ridge)"}
