@@ -1,0 +1,655 @@
+"""Plan targets and progress against them; program milestones; where the gap is.
+
+Three inputs, each a small CSV the project ships under ``data/`` (described
+in ``data/README.md``) or a person uploads:
+
+- **targets** (``TARGET_COLUMNS``): one row per target: a metric of
+  ``equity.metrics.METRICS``, an area (the city, a community area or a
+  ward), whether the target is a ``count`` of households or a ``share``
+  (0–1), the baseline ACS year, the target value and year, and the target's
+  source in words. The baseline *value* is never typed: it is the pipeline's
+  estimate for the baseline ACS period.
+- **milestones** (``MILESTONE_COLUMNS``): dated counts of things the ACS
+  cannot measure (Wi-Fi sites, enrolments, devices, trainings) against a
+  target, each with its source.
+
+``validate_targets`` / ``validate_milestones`` check a file row by row and
+return ``(frame, problems)``: a file with any problem gives an empty frame,
+so a bad upload changes nothing. ``progress`` compares every loaded ACS
+period with the baseline (difference and significance with the ACS
+handbook's formulas in ``equity.estimates``, adjusted where 5-year periods
+overlap), sets the pace needed against the pace observed and gives a status
+in plain words. ``gap_concentration`` ranks areas by how many unconnected
+households they hold (a Pareto table).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import config, estimates, exports, geography, metrics
+from .errors import ValidationError
+
+TARGETS_FILE = config.PROJECT_DATA / "targets.csv"
+MILESTONES_FILE = config.PROJECT_DATA / "milestones.csv"
+
+TARGET_COLUMNS = ["metric", "geography", "area_id", "measure", "baseline_year", "target_value",
+                  "target_year", "source"]
+MILESTONE_COLUMNS = ["name", "date", "value", "target", "target_date", "source", "unit"]
+
+TARGET_GEOGRAPHIES = ("city", "community_area", "ward")
+MEASURES = ("count", "share")
+
+FIRST_YEAR = 2017
+"""First year a target may name: the 2013–2017 ACS 5-year is the first with the computer and internet tables."""
+LAST_YEAR = 2035
+"""Last year a target may name: beyond any plan in force."""
+
+MAX_FILE_BYTES = 1_000_000
+"""Largest file accepted (1 MB): a targets or milestones file is a few kilobytes."""
+
+PERIOD_YEARS = 5
+"""Length of the ACS periods compared (5-year estimates)."""
+
+ON_TRACK, BEHIND, CANNOT_TELL = "on track", "behind", "cannot tell yet"
+BASELINE = "baseline"
+"""Status of the baseline period's own row when a later period is loaded (nothing to judge there)."""
+
+ILLUSTRATIVE_MARK = "illustrative"
+"""A milestone whose source starts with this word holds example values, not program data."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a file: where (spreadsheet row, header = row 1; column) and what."""
+
+    row: int | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = []
+        if self.row is not None:
+            where.append(f"Row {self.row}")
+        if self.column is not None:
+            where.append(f"column '{self.column}'")
+        return f"{', '.join(where)}: {self.message}" if where else self.message
+
+
+# ---- reading a CSV a person gives us -----------------------------------------------------------
+
+def _read_rows(raw: bytes, required: list[str], what: str) -> tuple[list[tuple[int, dict]], list[Problem]]:
+    """The data rows of a CSV as ``(spreadsheet row, {column: text})``, or the file-level problems.
+
+    File-level checks, in order: size, emptiness, binary content, UTF-8
+    text, CSV syntax, required columns, at least one data row. Header names
+    are matched without regard to case or surrounding spaces; extra columns
+    are ignored.
+    """
+    if len(raw) > MAX_FILE_BYTES:
+        return [], [Problem(None, None, f"The {what} file is {len(raw) / 1_000_000:.1f} MB; the limit is "
+                                        f"{MAX_FILE_BYTES / 1_000_000:.0f} MB. A {what} file is a few kilobytes: "
+                                        "check that this is the right file.")]
+    if not raw.strip():
+        return [], [Problem(None, None, f"The {what} file is empty. Expected a CSV with the columns "
+                                        f"{', '.join(required)}.")]
+    if b"\x00" in raw[:8192]:
+        return [], [Problem(None, None, f"The {what} file is not a text CSV (it contains binary data; an Excel "
+                                        "workbook perhaps). Save it as 'CSV UTF-8' and upload that.")]
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return [], [Problem(None, None, f"The {what} file is not UTF-8 text (undecodable byte at position "
+                                        f"{exc.start}). Save it as 'CSV UTF-8' and upload that.")]
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        records = [(reader.line_num, row) for row in reader]
+    except csv.Error as exc:
+        return [], [Problem(reader.line_num, None, f"The {what} file is not valid CSV: {exc}.")]
+    records = [(line, row) for line, row in records if any(cell.strip() for cell in row)]
+    if not records:
+        return [], [Problem(None, None, f"The {what} file is empty. Expected a CSV with the columns "
+                                        f"{', '.join(required)}.")]
+    header_line, header = records[0]
+    names = [name.strip().lower() for name in header]
+    missing = [name for name in required if name not in names]
+    if missing:
+        return [], [Problem(header_line, None,
+                            f"the header is missing the column(s) {', '.join(missing)}. A {what} file needs the "
+                            f"columns {', '.join(required)} (found: {', '.join(n for n in names if n) or 'none'}).")]
+    position = {name: names.index(name) for name in required}
+    rows, problems = [], []
+    for line, cells in records[1:]:
+        if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
+            problems.append(Problem(line, None, f"has {len(cells)} cells but the header has {len(header)} "
+                                                "columns (a comma inside a value needs quotes)."))
+            continue
+        rows.append((line, {name: (cells[i].strip() if i < len(cells) else "") for name, i in position.items()}))
+    if not rows and not problems:
+        problems.append(Problem(None, None, f"The {what} file has a header but no data rows."))
+    return rows, problems
+
+
+def _year(text: str, row: int, column: str, problems: list[Problem]) -> int | None:
+    if not re.fullmatch(r"\d+(\.0*)?", text):
+        problems.append(Problem(row, column, f"'{text}' is not a year; write a whole year such as 2021."
+                                if text else "is empty; write a whole year such as 2021."))
+        return None
+    year = int(float(text))
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        problems.append(Problem(row, column, f"{year} is outside {FIRST_YEAR}–{LAST_YEAR} (ACS broadband tables "
+                                             f"start with the period ending {FIRST_YEAR})."))
+        return None
+    return year
+
+
+def _number(text: str, row: int, column: str, problems: list[Problem]) -> float | None:
+    try:
+        value = float(text.replace(",", "").replace("_", ""))
+    except ValueError:
+        value = None
+    if value is None or not np.isfinite(value):
+        problems.append(Problem(row, column, f"'{text}' is not a number." if text else "is empty; write a number."))
+        return None
+    return value
+
+
+def _date(text: str, row: int, column: str, problems: list[Problem]) -> date | None:
+    try:
+        value = date.fromisoformat(text)
+    except ValueError:
+        problems.append(Problem(row, column, f"'{text}' is not a date; write it as YYYY-MM-DD, e.g. 2024-06-06."
+                                if text else "is empty; write a date as YYYY-MM-DD."))
+        return None
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        problems.append(Problem(row, column, f"{text} is outside {FIRST_YEAR}–{LAST_YEAR}."))
+        return None
+    return value
+
+
+def _text(text: str, row: int, column: str, problems: list[Problem], hint: str) -> str | None:
+    if not text:
+        problems.append(Problem(row, column, f"is empty; {hint}."))
+        return None
+    return text
+
+
+# ---- targets ---------------------------------------------------------------------------------------
+
+def known_areas(metric_table: pd.DataFrame) -> dict[str, set[str]]:
+    """Area ids a target may name, per geography, from the loaded metric table."""
+    rows = metric_table[metric_table["geography"].isin(TARGET_GEOGRAPHIES)]
+    areas = {g: set() for g in TARGET_GEOGRAPHIES}
+    for name, ids in rows.groupby("geography")["area_id"]:
+        areas[str(name)] = set(ids.astype(str))
+    return areas
+
+
+def _area(geography_name: str, text: str, areas: Mapping[str, Collection[str]], row: int,
+          problems: list[Problem]) -> str | None:
+    if geography_name == "city":
+        if text.lower() in ("", geography.CITY_ID):
+            return geography.CITY_ID
+        problems.append(Problem(row, "area_id", f"'{text}' is not the city; leave area_id empty or write "
+                                                f"'{geography.CITY_ID}' for a citywide target."))
+        return None
+    label = geography.GEOGRAPHY_LABELS[geography_name].lower()
+    area_id = str(int(text)) if text.isdigit() else text
+    known = areas.get(geography_name, ())
+    if area_id not in known:
+        numbers = sorted(int(a) for a in known if a.isdigit())
+        span = f" (1–{numbers[-1]})" if numbers else ""
+        problems.append(Problem(row, "area_id", f"'{text}' is not a {label} number{span}." if text else
+                                f"is empty; write the {label} number{span}."))
+        return None
+    return area_id
+
+
+def validate_targets(raw: bytes, areas: Mapping[str, Collection[str]]) -> tuple[pd.DataFrame, list[Problem]]:
+    """Check a targets CSV row by row; ``(targets, [])`` if it is good, ``(empty frame, problems)`` if not.
+
+    ``areas`` maps each geography to the area ids it has (``known_areas``).
+    Every problem names the row (spreadsheet numbering, header = row 1) and
+    column. A row repeating another's metric, area, measure and target year
+    is a duplicate.
+    """
+    rows, problems = _read_rows(raw, TARGET_COLUMNS, "targets")
+    good, seen = [], {}
+    for line, cells in rows:
+        before = len(problems)
+        metric = cells["metric"]
+        if metric not in metrics.METRICS:
+            problems.append(Problem(line, "metric", f"'{metric}' is not a known metric; use one of "
+                                                    f"{', '.join(metrics.METRICS)}." if metric else
+                                    f"is empty; use one of {', '.join(metrics.METRICS)}."))
+        geography_name = re.sub(r"[\s-]+", "_", cells["geography"].lower())
+        area_id = None
+        if geography_name not in TARGET_GEOGRAPHIES:
+            problems.append(Problem(line, "geography", f"'{cells['geography']}' is not a geography targets can "
+                                                       f"use; write one of {', '.join(TARGET_GEOGRAPHIES)}."))
+        else:
+            area_id = _area(geography_name, cells["area_id"], areas, line, problems)
+        measure = cells["measure"].lower()
+        if measure not in MEASURES:
+            problems.append(Problem(line, "measure", f"'{cells['measure']}' is not a measure; write 'count' "
+                                                     "(households) or 'share' (0–1)."))
+        elif measure == "share" and metric in metrics.METRICS and not metrics.METRICS[metric].denominator:
+            problems.append(Problem(line, "measure", f"metric '{metric}' is a count with no share; "
+                                                     "write 'count'."))
+        baseline_year = _year(cells["baseline_year"], line, "baseline_year", problems)
+        target_year = _year(cells["target_year"], line, "target_year", problems)
+        if baseline_year and target_year and target_year <= baseline_year:
+            problems.append(Problem(line, "target_year", f"{target_year} is not after the baseline year "
+                                                         f"{baseline_year}."))
+        value = _number(cells["target_value"], line, "target_value", problems)
+        if value is not None and measure == "share" and not 0 <= value <= 1:
+            problems.append(Problem(line, "target_value", f"{cells['target_value']} is outside 0–1; a share "
+                                                          "target is a fraction (write 90% as 0.9)."))
+        elif value is not None and measure == "count" and value < 0:
+            problems.append(Problem(line, "target_value", f"{cells['target_value']} is negative; a count of "
+                                                          "households cannot be."))
+        source = _text(cells["source"], line, "source", problems, "say in words where the target comes from")
+        if len(problems) > before:
+            continue
+        key = (metric, geography_name, area_id, measure, target_year)
+        if key in seen:
+            problems.append(Problem(line, None, f"repeats row {seen[key]} (same metric, area, measure and "
+                                                "target year); keep one of them."))
+            continue
+        seen[key] = line
+        good.append({"metric": metric, "geography": geography_name, "area_id": area_id, "measure": measure,
+                     "baseline_year": baseline_year, "target_value": value, "target_year": target_year,
+                     "source": source})
+    if problems:
+        return _empty(TARGET_COLUMNS), problems
+    return pd.DataFrame(good, columns=TARGET_COLUMNS), []
+
+
+def _empty(columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+
+
+def _raise_if(problems: list[Problem], path: Path) -> None:
+    if problems:
+        listed = "; ".join(str(p) for p in problems[:10])
+        more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
+        raise ValidationError(f"{path} has {len(problems)} problem(s): {listed}{more}")
+
+
+def load_targets(areas: Mapping[str, Collection[str]], path: Path = TARGETS_FILE) -> pd.DataFrame:
+    """The project's targets file, validated; ``ValidationError`` naming each problem if it is bad."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise ValidationError(f"The targets file {path} could not be read: {exc.strerror}.") from exc
+    frame, problems = validate_targets(raw, areas)
+    _raise_if(problems, path)
+    return frame
+
+
+def to_csv(frame: pd.DataFrame) -> bytes:
+    """A validated targets or milestones frame as CSV bytes that ``validate_*`` reads back unchanged."""
+    out = frame.copy()
+    for column in ("date", "target_date"):
+        if column in out:
+            out[column] = out[column].map(lambda d: d.isoformat())
+    return exports.to_csv_bytes(out)
+
+
+# ---- milestones --------------------------------------------------------------------------------------
+
+def validate_milestones(raw: bytes) -> tuple[pd.DataFrame, list[Problem]]:
+    """Check a milestones CSV row by row; ``(milestones, [])`` if it is good, ``(empty, problems)`` if not.
+
+    Values and targets are non-negative numbers (targets above zero); dates
+    are ``YYYY-MM-DD``; every row states its source and unit. Two rows with
+    the same name and date are duplicates.
+    """
+    rows, problems = _read_rows(raw, MILESTONE_COLUMNS, "milestones")
+    good, seen = [], {}
+    for line, cells in rows:
+        before = len(problems)
+        name = _text(cells["name"], line, "name", problems, "name the milestone")
+        when = _date(cells["date"], line, "date", problems)
+        value = _number(cells["value"], line, "value", problems)
+        if value is not None and value < 0:
+            problems.append(Problem(line, "value", f"{cells['value']} is negative; a count cannot be."))
+        target = _number(cells["target"], line, "target", problems)
+        if target is not None and target <= 0:
+            problems.append(Problem(line, "target", f"{cells['target']} is not above zero; a target is a "
+                                                    "positive count."))
+        target_date = _date(cells["target_date"], line, "target_date", problems)
+        source = _text(cells["source"], line, "source", problems,
+                       "say where the value comes from (or 'Illustrative — replace with program data')")
+        unit = _text(cells["unit"], line, "unit", problems, "say what is counted, e.g. 'parks' or 'households'")
+        if len(problems) > before:
+            continue
+        key = (name.lower(), when)
+        if key in seen:
+            problems.append(Problem(line, None, f"repeats row {seen[key]} (same milestone name and date); "
+                                                "keep one of them."))
+            continue
+        seen[key] = line
+        good.append({"name": name, "date": when, "value": value, "target": target, "target_date": target_date,
+                     "source": source, "unit": unit})
+    if problems:
+        return _empty(MILESTONE_COLUMNS), problems
+    return pd.DataFrame(good, columns=MILESTONE_COLUMNS), []
+
+
+def load_milestones(path: Path = MILESTONES_FILE) -> pd.DataFrame:
+    """The project's milestones file, validated; ``ValidationError`` naming each problem if it is bad."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise ValidationError(f"The milestones file {path} could not be read: {exc.strerror}.") from exc
+    frame, problems = validate_milestones(raw)
+    _raise_if(problems, path)
+    return frame
+
+
+def is_illustrative(source: pd.Series) -> pd.Series:
+    """Whether each milestone's source says its values are illustrative (examples, not program data)."""
+    return source.str.strip().str.lower().str.startswith(ILLUSTRATIVE_MARK)
+
+
+def milestone_progress(milestones: pd.DataFrame) -> pd.DataFrame:
+    """The latest dated value of each milestone against its target.
+
+    ``fraction`` is value / target, capped at 1 for drawing a bar
+    (``fraction_uncapped`` keeps the true ratio); ``illustrative`` flags
+    example values; ``reports`` counts the dated rows;
+    ``target_date_passed`` marks a latest report after the target date with
+    the target not reached. Sourced milestones
+    come first, then illustrative ones, each by name.
+    """
+    latest = milestones.sort_values(["name", "date"]).groupby("name", sort=True).tail(1).copy()
+    ratio = latest["value"].astype(float) / latest["target"].astype(float)
+    latest["fraction_uncapped"] = ratio
+    latest["fraction"] = ratio.clip(upper=1.0)
+    latest["illustrative"] = is_illustrative(latest["source"])
+    latest["reports"] = latest["name"].map(milestones.groupby("name").size())
+    latest["target_date_passed"] = (latest["date"] > latest["target_date"]) & (ratio < 1)
+    return latest.sort_values(["illustrative", "name"]).reset_index(drop=True)
+
+
+def interval(estimate, moe, lowest: float = 0.0, highest: float | None = None) -> tuple:
+    """The 90% confidence interval ``estimate ± moe``, kept within what the quantity can be.
+
+    Handbook ch. 7 ("Calculating Confidence Intervals"): lower bound =
+    estimate - MOE, upper = estimate + MOE. A count or share cannot be
+    negative, so a lower bound below ``lowest`` is shown as ``lowest``; pass
+    ``highest=1`` to cap a share's upper bound at 100%.
+    """
+    low = np.maximum(np.asarray(estimate, dtype=float) - np.asarray(moe, dtype=float), lowest)
+    high = np.asarray(estimate, dtype=float) + np.asarray(moe, dtype=float)
+    if highest is not None:
+        high = np.minimum(high, highest)
+    return low, high
+
+
+# ---- progress -------------------------------------------------------------------------------------
+
+def overlap_years(year, baseline_year, period_years: int = PERIOD_YEARS):
+    """Years two ACS periods share: ``max(0, period_years - (year - baseline_year))``.
+
+    2017–2021 and 2019–2023 share 3 years; 2017–2021 and 2022–2026 none.
+    """
+    return np.maximum(0, period_years - np.abs(np.asarray(year) - np.asarray(baseline_year)))
+
+
+def target_label(targets: pd.DataFrame, names: Mapping[tuple[str, str], str]) -> pd.Series:
+    """'Households without an internet subscription, City of Chicago: 0 households by 2030'."""
+    def label(row) -> str:
+        goal = (f"{row['target_value'] * 100:g}% of households" if row["measure"] == "share"
+                else f"{row['target_value']:,.0f} households")
+        area = names.get((row["geography"], row["area_id"]), row["area_id"])
+        return f"{metrics.METRICS[row['metric']].label}, {area}: {goal} by {row['target_year']}"
+    return targets.apply(label, axis=1) if len(targets) else pd.Series(dtype=object)
+
+
+PROGRESS_COLUMNS = [
+    "target_id", "target", "metric", "geography", "area_id", "area_name", "measure", "source",
+    "baseline_year", "baseline_period", "baseline_value", "baseline_moe", "target_value", "target_year",
+    "year", "period", "value", "moe", "value_low", "value_high", "reliability",
+    "change", "change_moe", "significant", "overlap_years", "first_separate_year", "years_elapsed",
+    "pace_needed", "pace_observed", "pace_observed_moe", "pace_needed_from_now",
+    "status", "reason", "preferred",
+]
+
+
+def progress(targets: pd.DataFrame, metric_table: pd.DataFrame) -> pd.DataFrame:
+    """Every target against every loaded ACS period from its baseline on (``PROGRESS_COLUMNS``).
+
+    - ``value``/``moe``: the target's metric (count or share) for the period;
+      ``baseline_value``/``baseline_moe`` the same for the baseline period,
+      computed by the pipeline (never typed).
+    - ``change``/``change_moe``: ``estimates.difference`` with
+      ``overlap_years`` = years the two 5-year periods share, which scales
+      the MOE by sqrt(1 - overlap/5) (Census Bureau, *A Compass for
+      Understanding and Using ACS Data*, 2008, appendix; see
+      ``estimates._overlap_factor``). ``significant``:
+      ``estimates.significantly_different`` at 90%.
+    - ``pace_needed``: change per year needed on a straight line from the
+      baseline to the target; ``pace_observed`` (± ``pace_observed_moe``):
+      the change per year since the baseline; ``pace_needed_from_now``: per
+      year from this period's estimate to the target.
+    - ``status`` / ``reason``: see ``status``.
+    - ``first_separate_year``: the first period (by its last year) that
+      shares no year with the baseline period.
+    - ``preferred``: the comparison to headline for each target: the latest
+      period with an estimate, which overlaps the baseline least (the Census
+      Bureau advises comparing non-overlapping periods where available).
+
+    A target whose baseline period is not loaded gets one row, status
+    "cannot tell yet", and a reason saying how to load it.
+    """
+    if missing := [c for c in TARGET_COLUMNS if c not in targets]:
+        raise ValidationError(f"targets table lacks column(s) {', '.join(missing)}")
+    if targets.empty:
+        return pd.DataFrame(columns=PROGRESS_COLUMNS)
+    table = metric_table[metric_table["geography"].isin(TARGET_GEOGRAPHIES)]
+    names = dict(zip(zip(table["geography"], table["area_id"]), table["area_name"]))
+    loaded = sorted(int(y) for y in table["year"].unique())
+    base = targets.reset_index(drop=True).copy()
+    base.insert(0, "target_id", np.arange(1, len(base) + 1))
+    base["target"] = target_label(base, names).to_numpy()
+    base["area_name"] = [names.get(k, a) for k, a in zip(zip(base["geography"], base["area_id"]), base["area_id"])]
+    base["baseline_year"] = base["baseline_year"].astype(int)
+    base["target_year"] = base["target_year"].astype(int)
+    base["target_value"] = base["target_value"].astype(float)
+
+    pairs = [(tid, year) for tid, b in zip(base["target_id"], base["baseline_year"])
+             for year in sorted({b} | {y for y in loaded if y >= b})]
+    rows = pd.DataFrame(pairs, columns=["target_id", "year"]).merge(base, on="target_id")
+
+    long = table[["geography", "area_id", "year", "metric", "count", "count_moe", "count_reliability",
+                  "share", "share_moe", "share_reliability"]]
+    values = pd.concat([
+        long.rename(columns={"count": "value", "count_moe": "moe", "count_reliability": "reliability"})
+            .assign(measure="count")[["geography", "area_id", "year", "metric", "measure", "value", "moe", "reliability"]],
+        long.rename(columns={"share": "value", "share_moe": "moe", "share_reliability": "reliability"})
+            .assign(measure="share")[["geography", "area_id", "year", "metric", "measure", "value", "moe", "reliability"]],
+    ], ignore_index=True)
+    values["year"] = values["year"].astype(int)
+    keys = ["geography", "area_id", "metric", "measure"]
+    rows = rows.merge(values, on=keys + ["year"], how="left")
+    baseline = values.rename(columns={"year": "baseline_year", "value": "baseline_value", "moe": "baseline_moe"})
+    rows = rows.merge(baseline.drop(columns="reliability"), on=keys + ["baseline_year"], how="left")
+
+    rows["period"] = rows["year"].map(metrics.period_label)
+    rows["value_low"], rows["value_high"] = interval(rows["value"], rows["moe"])
+    is_share = rows["measure"] == "share"
+    rows.loc[is_share, "value_high"] = np.minimum(rows.loc[is_share, "value_high"], 1.0)
+    rows["baseline_period"] = rows["baseline_year"].map(metrics.period_label)
+    rows["years_elapsed"] = rows["year"] - rows["baseline_year"]
+    rows["overlap_years"] = overlap_years(rows["year"], rows["baseline_year"]).astype(int)
+    rows["first_separate_year"] = rows["baseline_year"] + PERIOD_YEARS
+    rows["change"] = np.nan
+    rows["change_moe"] = np.nan
+    rows["significant"] = False
+    later = rows["years_elapsed"] > 0
+    for overlap in sorted(rows.loc[later, "overlap_years"].unique()):
+        part = later & (rows["overlap_years"] == overlap)
+        args = (rows.loc[part, "value"], rows.loc[part, "moe"], rows.loc[part, "baseline_value"],
+                rows.loc[part, "baseline_moe"])
+        change, change_moe = estimates.difference(*args, overlap_years=int(overlap), period_years=PERIOD_YEARS)
+        rows.loc[part, "change"] = change
+        rows.loc[part, "change_moe"] = change_moe
+        rows.loc[part, "significant"] = estimates.significantly_different(
+            *args, overlap_years=int(overlap), period_years=PERIOD_YEARS)
+    span = rows["target_year"] - rows["baseline_year"]
+    elapsed = rows["years_elapsed"].where(later)
+    rows["pace_needed"] = (rows["target_value"] - rows["baseline_value"]) / span
+    rows["pace_observed"] = rows["change"] / elapsed
+    rows["pace_observed_moe"] = rows["change_moe"] / elapsed
+    remaining = (rows["target_year"] - rows["year"]).where(rows["target_year"] > rows["year"])
+    rows["pace_needed_from_now"] = (rows["target_value"] - rows["value"]) / remaining
+    rows["status"], rows["reason"] = status(rows, loaded)
+    rows["preferred"] = _preferred(rows)
+    return rows[PROGRESS_COLUMNS].sort_values(["target_id", "year"]).reset_index(drop=True)
+
+
+def _direction(metric_keys: pd.Series) -> np.ndarray:
+    """+1 where a higher value is better (the metric's own definition), -1 where lower is better."""
+    return np.where(metric_keys.map(lambda k: metrics.METRICS[k].higher_is_better).to_numpy(dtype=bool), 1.0, -1.0)
+
+
+def status(rows: pd.DataFrame, loaded_years: Collection[int]) -> tuple[pd.Series, pd.Series]:
+    """Plain-words status and its reason for each comparison with the baseline.
+
+    With ``progress`` = change in the metric's good direction and the
+    straight-line path from baseline to target (``needed`` = the progress
+    due by this period, never more than the whole gap):
+
+    - **on track**: the estimate has reached the target; or the change is
+      statistically significant (90%) and at least the progress due.
+    - **behind**: even the favourable end of the change's 90% margin of
+      error (``progress + change_moe``) falls short of the progress due
+      (this includes a significant move the wrong way, and no measurable
+      change when a large change was due).
+    - **cannot tell yet**: only the baseline period is loaded, an estimate
+      is missing, or the margin of error spans the progress due.
+
+    The baseline period's own row is "baseline" once a later period is
+    loaded (there is nothing to judge in it).
+    """
+    direction = _direction(rows["metric"])
+    span = (rows["target_year"] - rows["baseline_year"]).to_numpy(dtype=float)
+    elapsed = rows["years_elapsed"].to_numpy(dtype=float)
+    gap = np.maximum(0.0, (rows["target_value"] - rows["baseline_value"]).to_numpy(dtype=float) * direction)
+    due = gap * np.clip(elapsed / span, 0.0, 1.0)
+    moved = rows["change"].to_numpy(dtype=float) * direction
+    moe = rows["change_moe"].to_numpy(dtype=float)
+    significant = rows["significant"].to_numpy(dtype=bool)
+    reached = (rows["value"] - rows["target_value"]).to_numpy(dtype=float) * direction >= 0
+    baseline_missing = rows["baseline_value"].isna().to_numpy()
+    baseline_loaded = rows["baseline_year"].isin(list(loaded_years)).to_numpy()
+    value_missing = rows["value"].isna().to_numpy()
+    is_baseline = elapsed == 0
+    later_loaded = np.array([any(y > b for y in loaded_years) for b in rows["baseline_year"]], dtype=bool)
+
+    fetch = "python -m equity fetch --year"
+    conditions = [
+        baseline_missing & ~baseline_loaded,
+        baseline_missing | value_missing,
+        is_baseline & ~later_loaded,
+        is_baseline,
+        reached,
+        significant & (moved >= due),
+        moved + moe < due,
+    ]
+    labels = [CANNOT_TELL, CANNOT_TELL, CANNOT_TELL, BASELINE, ON_TRACK, ON_TRACK, BEHIND]
+    reasons = [
+        [f"the baseline period ({metrics.period_label(b)}) is not loaded; add it with `{fetch} {b}`"
+         for b in rows["baseline_year"]],
+        ["no published estimate for this area and period"] * len(rows),
+        ["only the baseline period is loaded: there is no later period to compare with yet"] * len(rows),
+        ["this is the baseline period"] * len(rows),
+        ["the estimate has reached the target"] * len(rows),
+        ["the change since the baseline is statistically significant and at least the pace needed"] * len(rows),
+        [("the change since the baseline is significant but slower than the pace needed" if s and m > 0 else
+          "the change since the baseline goes the wrong way" if s else
+          "no measurable change since the baseline, and even the favourable end of the margin of error is "
+          "slower than the pace needed") for s, m in zip(significant, moved)],
+    ]
+    default_reason = [("the change is not statistically significant, and its margin of error includes the pace "
+                       "needed" if not s else "the margin of error of the change includes the pace needed")
+                      for s in significant]
+    chosen = np.select(conditions, labels, default=CANNOT_TELL).astype(object)
+    reason = np.select(conditions, [np.asarray(r, dtype=object) for r in reasons],
+                       default=np.asarray(default_reason, dtype=object)).astype(object)
+    return pd.Series(chosen, index=rows.index), pd.Series(reason, index=rows.index)
+
+
+def _preferred(rows: pd.DataFrame) -> pd.Series:
+    """Per target, the latest period with an estimate (else its latest row).
+
+    Every comparison is with the baseline, so the latest period is also the
+    one sharing the fewest years with it: the non-overlapping comparison the
+    Census Bureau prefers whenever one is loaded.
+    """
+    ranking = pd.DataFrame({"target_id": rows["target_id"], "usable": rows["value"].notna().astype(int),
+                            "year": rows["year"]})
+    best = ranking.sort_values(["usable", "year"]).groupby("target_id").tail(1).index
+    return pd.Series(rows.index.isin(best), index=rows.index)
+
+
+def headline(progress_table: pd.DataFrame) -> pd.DataFrame:
+    """One row per target: its preferred comparison (see ``progress``)."""
+    return progress_table[progress_table["preferred"]].reset_index(drop=True)
+
+
+# ---- where the gap is -----------------------------------------------------------------------------
+
+GAP_COLUMNS = ["rank", "area_id", "area_name", "count", "count_moe", "count_low", "count_high",
+               "count_reliability", "share_of_total",
+               "share_of_total_moe", "cumulative_count", "cumulative_count_moe", "cumulative_share",
+               "holds_first_half"]
+
+
+def gap_concentration(metric_table: pd.DataFrame, geography_name: str, metric: str, year: int,
+                      portion: float = 0.5) -> pd.DataFrame:
+    """Areas ranked by households counted (most first), with running totals: a Pareto table.
+
+    ``share_of_total`` is the area's part of the sum over all areas
+    (``estimates.proportion``: the area is a subset of the total);
+    ``cumulative_count`` and its MOE sum the areas so far
+    (``estimates.grouped_sum``, handbook ch. 8 aggregated counts);
+    ``holds_first_half`` marks the fewest top areas that together hold at
+    least ``portion`` of the total. Areas with no estimate are left out (the
+    caller can report them). Ranks of areas whose intervals overlap are not
+    statistically distinguishable.
+    """
+    rows = metric_table[(metric_table["geography"] == geography_name) & (metric_table["metric"] == metric)
+                        & (metric_table["year"] == year) & metric_table["count"].notna()]
+    if rows.empty:
+        return pd.DataFrame(columns=GAP_COLUMNS)
+    ranked = rows.sort_values(["count", "area_id"], ascending=[False, True]).reset_index(drop=True)
+    ranked["rank"] = np.arange(1, len(ranked) + 1)
+    n = len(ranked)
+    upto = np.repeat(np.arange(1, n + 1), np.arange(1, n + 1))
+    members = np.concatenate([np.arange(k) for k in range(1, n + 1)])
+    expanded = pd.DataFrame({"upto": upto, "estimate": ranked["count"].to_numpy()[members],
+                             "moe": ranked["count_moe"].to_numpy()[members]})
+    cumulative = estimates.grouped_sum(expanded, "upto").sort_values("upto")
+    ranked["cumulative_count"] = cumulative["estimate"].to_numpy()
+    ranked["cumulative_count_moe"] = cumulative["moe"].to_numpy()
+    total, total_moe = ranked["cumulative_count"].iloc[-1], ranked["cumulative_count_moe"].iloc[-1]
+    ranked["share_of_total"], ranked["share_of_total_moe"] = estimates.proportion(
+        ranked["count"], ranked["count_moe"], pd.Series(total, index=ranked.index),
+        pd.Series(total_moe, index=ranked.index))
+    ranked["cumulative_share"] = ranked["cumulative_count"] / total
+    ranked["count_low"], ranked["count_high"] = interval(ranked["count"], ranked["count_moe"])
+    before = ranked["cumulative_share"].shift(fill_value=0.0)
+    ranked["holds_first_half"] = before < portion
+    return ranked[GAP_COLUMNS]

@@ -1,0 +1,455 @@
+"""Targets, milestones and progress: arithmetic on small tables built here, and every validation message."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from equity import estimates, metrics, targets
+from equity.errors import ValidationError
+
+AREAS = {"city": {"chicago"}, "community_area": {str(n) for n in range(1, 78)},
+         "ward": {str(n) for n in range(1, 51)}}
+HEADER = "metric,geography,area_id,measure,baseline_year,target_value,target_year,source\n"
+GOOD_ROW = "unconnected,city,chicago,count,2021,0,2030,Digital Equity Plan\n"
+MILESTONE_HEADER = "name,date,value,target,target_date,source,unit\n"
+GOOD_MILESTONE = "Parks with Wi-Fi,2024-06-06,27,60,2024-12-31,WTTW 2024,parks\n"
+
+
+def metric_rows(values: dict[int, tuple[float, float]], metric: str = "unconnected", measure: str = "count",
+                geography: str = "city", area_id: str = "chicago") -> pd.DataFrame:
+    """A metric table with one area's ``{year: (value, moe)}`` for ``measure``; the other measure is NaN."""
+    rows = []
+    for year, (value, moe) in values.items():
+        row = {"geography": geography, "area_id": area_id, "area_name": f"Area {area_id}", "year": year,
+               "metric": metric, "count": np.nan, "count_moe": np.nan, "count_reliability": "reliable",
+               "share": np.nan, "share_moe": np.nan, "share_reliability": "reliable"}
+        row[measure], row[f"{measure}_moe"] = value, moe
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def target(baseline_year=2021, target_value=0.0, target_year=2031, metric="unconnected", measure="count",
+           geography="city", area_id="chicago") -> pd.DataFrame:
+    return pd.DataFrame([{"metric": metric, "geography": geography, "area_id": area_id, "measure": measure,
+                          "baseline_year": baseline_year, "target_value": target_value,
+                          "target_year": target_year, "source": "test"}])
+
+
+def latest(table: pd.DataFrame) -> pd.Series:
+    return targets.headline(table).iloc[0]
+
+
+# ---- progress arithmetic -------------------------------------------------------------------------------
+
+def test_change_moe_is_scaled_for_the_years_two_periods_share():
+    table = targets.progress(target(), metric_rows({2021: (1000, 100), 2023: (800, 120)}))
+    row = latest(table)
+    assert row["overlap_years"] == 3
+    assert row["change"] == pytest.approx(800 - 1000)
+    assert row["change_moe"] == pytest.approx(math.sqrt(100**2 + 120**2) * math.sqrt(1 - 3 / 5))
+
+
+def test_non_overlapping_periods_get_the_plain_difference_moe():
+    row = latest(targets.progress(target(), metric_rows({2021: (1000, 100), 2026: (800, 120)})))
+    assert row["overlap_years"] == 0
+    assert row["change_moe"] == pytest.approx(math.sqrt(100**2 + 120**2))
+
+
+def test_overlap_years_count_the_years_two_five_year_periods_share():
+    later = np.array([2021, 2022, 2023, 2025, 2026, 2030])
+    expected = [len(set(range(2017, 2022)) & set(range(y - 4, y + 1))) for y in later]
+    assert list(targets.overlap_years(later, 2021)) == expected
+
+
+def test_significance_matches_the_z_test_with_the_overlap_adjustment():
+    for later, later_moe in [(990, 100), (880, 100), (700, 100), (1150, 80)]:
+        row = latest(targets.progress(target(), metric_rows({2021: (1000, 100), 2023: (later, later_moe)})))
+        se = math.sqrt(100**2 + later_moe**2) * math.sqrt(1 - 3 / 5) / 1.645
+        assert row["significant"] == (abs((later - 1000) / se) > 1.645)
+
+
+def test_small_change_within_the_margin_is_not_significant_and_a_large_one_is():
+    small = latest(targets.progress(target(), metric_rows({2021: (1000, 100), 2023: (990, 100)})))
+    large = latest(targets.progress(target(), metric_rows({2021: (1000, 100), 2023: (700, 100)})))
+    assert not small["significant"] and large["significant"]
+
+
+def test_pace_needed_is_a_straight_line_and_pace_observed_is_change_per_year():
+    table = targets.progress(target(target_value=100, target_year=2031),
+                             metric_rows({2021: (1000, 50), 2023: (700, 50)}))
+    row = latest(table)
+    assert row["pace_needed"] == pytest.approx((100 - 1000) / (2031 - 2021))
+    assert row["pace_observed"] == pytest.approx((700 - 1000) / (2023 - 2021))
+    assert row["pace_observed_moe"] == pytest.approx(row["change_moe"] / 2)
+    assert row["pace_needed_from_now"] == pytest.approx((100 - 700) / (2031 - 2023))
+
+
+def test_only_the_baseline_loaded_means_cannot_tell_yet():
+    table = targets.progress(target(), metric_rows({2021: (1000, 100)}))
+    row = latest(table)
+    assert len(table) == 1
+    assert row["status"] == targets.CANNOT_TELL
+    assert "only the baseline period is loaded" in row["reason"]
+
+
+def test_significant_change_at_least_the_pace_needed_is_on_track():
+    # 1000 -> 0 over 10 years needs 200 fewer by year 2; 700 is 300 fewer.
+    row = latest(targets.progress(target(), metric_rows({2021: (1000, 50), 2023: (700, 50)})))
+    assert row["status"] == targets.ON_TRACK
+
+
+def test_significant_change_slower_than_needed_is_behind():
+    row = latest(targets.progress(target(), metric_rows({2021: (1000, 20), 2023: (900, 20)})))
+    assert row["significant"] and row["status"] == targets.BEHIND
+    assert "slower than the pace needed" in row["reason"]
+
+
+def test_a_significant_move_away_from_the_target_is_behind():
+    row = latest(targets.progress(target(), metric_rows({2021: (1000, 20), 2023: (1100, 20)})))
+    assert row["status"] == targets.BEHIND and "wrong way" in row["reason"]
+
+
+def test_no_measurable_change_with_the_needed_pace_inside_the_margin_is_cannot_tell():
+    # Needed by 2023: 2 x 10 = 20 fewer; the change's interval spans it.
+    row = latest(targets.progress(target(target_value=900), metric_rows({2021: (1000, 100), 2023: (985, 100)})))
+    assert not row["significant"]
+    assert row["status"] == targets.CANNOT_TELL
+
+
+def test_no_measurable_change_when_a_large_change_was_due_is_behind():
+    row = latest(targets.progress(target(), metric_rows({2021: (1000, 30), 2023: (995, 30)})))
+    assert not row["significant"]
+    assert row["change"] + row["change_moe"] > 0 > row["change"] - row["change_moe"]
+    assert row["status"] == targets.BEHIND and "no measurable change" in row["reason"]
+
+
+def test_a_share_that_should_rise_is_judged_upward():
+    table = targets.progress(
+        target(metric="high_speed_broadband", measure="share", target_value=0.9, target_year=2031),
+        metric_rows({2021: (0.70, 0.004), 2023: (0.76, 0.004)}, metric="high_speed_broadband", measure="share"))
+    row = latest(table)
+    assert metrics.METRICS["high_speed_broadband"].higher_is_better
+    assert row["pace_needed"] == pytest.approx((0.9 - 0.70) / 10)
+    assert row["status"] == targets.ON_TRACK
+
+
+def test_an_estimate_at_the_target_is_on_track():
+    row = latest(targets.progress(target(target_value=950), metric_rows({2021: (1000, 100), 2023: (940, 100)})))
+    assert row["status"] == targets.ON_TRACK and "reached the target" in row["reason"]
+
+
+def test_a_baseline_period_not_loaded_says_how_to_load_it():
+    table = targets.progress(target(baseline_year=2019), metric_rows({2021: (1000, 100)}))
+    first = table.iloc[0]
+    assert first["year"] == 2019 and np.isnan(first["baseline_value"])
+    assert set(table["status"]) == {targets.CANNOT_TELL}
+    assert "python -m equity fetch --year 2019" in first["reason"]
+
+
+def test_a_missing_estimate_cannot_be_judged():
+    row = targets.progress(target(), metric_rows({2021: (1000, 100), 2023: (np.nan, np.nan)})).iloc[-1]
+    assert row["status"] == targets.CANNOT_TELL and "no published estimate" in row["reason"]
+
+
+def test_the_baseline_row_is_labelled_baseline_once_a_later_period_is_loaded():
+    table = targets.progress(target(), metric_rows({2021: (1000, 100), 2023: (800, 100)}))
+    assert table.loc[table["year"] == 2021, "status"].item() == targets.BASELINE
+
+
+def test_the_headline_is_the_latest_period_with_an_estimate():
+    rows = metric_rows({2021: (1000, 100), 2023: (900, 100), 2026: (800, 100), 2027: (np.nan, np.nan)})
+    row = latest(targets.progress(target(), rows))
+    assert row["year"] == 2026 and row["overlap_years"] == 0
+
+
+def test_progress_reads_the_measure_named_by_the_target():
+    rows = pd.concat([metric_rows({2021: (1000, 10), 2023: (900, 10)}),
+                      metric_rows({2021: (0.2, 0.01), 2023: (0.18, 0.01)}, measure="share")])
+    count = latest(targets.progress(target(), rows))
+    share = latest(targets.progress(target(measure="share"), rows))
+    assert count["value"] == 900 and share["value"] == pytest.approx(0.18)
+
+
+def test_progress_without_target_columns_raises_a_validation_error():
+    with pytest.raises(ValidationError, match="target_year"):
+        targets.progress(target().drop(columns="target_year"), metric_rows({2021: (1000, 100)}))
+
+
+def test_interval_keeps_counts_at_or_above_zero_and_shares_at_or_below_one():
+    low, high = targets.interval(np.array([50.0, 0.98]), np.array([80.0, 0.05]))
+    assert list(low) == [0.0, pytest.approx(0.93)]
+    assert targets.interval(0.98, 0.05, highest=1.0)[1] == 1.0
+
+
+# ---- where the gap is --------------------------------------------------------------------------------------
+
+def gap_table(counts: dict[str, tuple[float, float]]) -> pd.DataFrame:
+    return pd.concat([metric_rows({2021: value}, geography="ward", area_id=area) for area, value in counts.items()],
+                     ignore_index=True)
+
+
+def test_gap_ranks_areas_and_marks_the_fewest_that_hold_half():
+    counts = {"1": (10, 5), "2": (40, 8), "3": (30, 6), "4": (20, 0)}
+    gap = targets.gap_concentration(gap_table(counts), "ward", "unconnected", 2021)
+    assert list(gap["area_id"]) == ["2", "3", "4", "1"]
+    total = sum(v for v, _ in counts.values())
+    running = np.cumsum([counts[a][0] for a in gap["area_id"]]) / total
+    assert list(gap["cumulative_share"]) == pytest.approx(list(running))
+    expected_half = np.concatenate([[True], running[:-1] < 0.5])
+    assert list(gap["holds_first_half"]) == list(expected_half)
+    for k in range(1, len(gap) + 1):
+        top = [counts[a] for a in gap["area_id"][:k]]
+        assert gap["cumulative_count_moe"].iloc[k - 1] == pytest.approx(
+            estimates.moe_of_sum([v for v, _ in top], [m for _, m in top]))
+
+
+def test_gap_stops_at_the_area_that_brings_the_total_to_exactly_half():
+    gap = targets.gap_concentration(gap_table({"1": (50, 5), "2": (30, 5), "3": (20, 5)}), "ward", "unconnected", 2021)
+    assert list(gap["holds_first_half"]) == [True, False, False]
+
+
+def test_gap_share_of_total_uses_the_proportion_formula():
+    counts = {"1": (10, 5), "2": (40, 8)}
+    gap = targets.gap_concentration(gap_table(counts), "ward", "unconnected", 2021)
+    total_moe = estimates.moe_of_sum([10, 40], [5, 8])
+    share, share_moe = estimates.proportion(40, 8, 50, total_moe)
+    assert gap["share_of_total"].iloc[0] == pytest.approx(share)
+    assert gap["share_of_total_moe"].iloc[0] == pytest.approx(share_moe)
+
+
+def test_gap_leaves_out_areas_without_an_estimate():
+    gap = targets.gap_concentration(gap_table({"1": (10, 5), "2": (np.nan, np.nan)}), "ward", "unconnected", 2021)
+    assert list(gap["area_id"]) == ["1"]
+
+
+def test_gap_of_an_unloaded_year_is_empty():
+    assert targets.gap_concentration(gap_table({"1": (10, 5)}), "ward", "unconnected", 2023).empty
+
+
+# ---- milestones ---------------------------------------------------------------------------------------------
+
+def milestones_frame(text: str) -> pd.DataFrame:
+    frame, problems = targets.validate_milestones((MILESTONE_HEADER + text).encode())
+    assert problems == []
+    return frame
+
+
+def test_milestone_progress_shows_the_latest_report_against_its_target():
+    frame = milestones_frame("Enrolled,2020-12-04,50000,100000,2021-06-30,CPS,students\n"
+                             "Enrolled,2022-05-04,64000,100000,2021-06-30,City,students\n"
+                             "Parks,2024-06-06,70,60,2024-12-31,WTTW,parks\n")
+    shown = targets.milestone_progress(frame).set_index("name")
+    assert shown.loc["Enrolled", "value"] == 64000 and shown.loc["Enrolled", "reports"] == 2
+    assert shown.loc["Enrolled", "fraction"] == pytest.approx(64000 / 100000)
+    assert shown.loc["Enrolled", "target_date_passed"]
+    assert shown.loc["Parks", "fraction"] == 1.0
+    assert shown.loc["Parks", "fraction_uncapped"] == pytest.approx(70 / 60)
+    assert not shown.loc["Parks", "target_date_passed"]
+
+
+def test_illustrative_milestones_are_flagged_and_listed_last():
+    frame = milestones_frame("A devices,2024-12-31,1,10,2026-12-31,Illustrative — replace with program data,devices\n"
+                             "B parks,2024-06-06,27,60,2024-12-31,WTTW,parks\n")
+    shown = targets.milestone_progress(frame)
+    assert list(shown["name"]) == ["B parks", "A devices"]
+    assert list(shown["illustrative"]) == [False, True]
+
+
+# ---- validation: whole-file problems ------------------------------------------------------------------------
+
+def only_problem(raw: bytes, kind: str = "targets") -> targets.Problem:
+    frame, problems = (targets.validate_targets(raw, AREAS) if kind == "targets"
+                       else targets.validate_milestones(raw))
+    assert frame.empty and len(problems) == 1, problems
+    return problems[0]
+
+
+def test_an_empty_file_is_refused():
+    assert "is empty" in str(only_problem(b""))
+    assert "is empty" in str(only_problem(b"  \n\n"))
+
+
+def test_a_header_without_rows_is_refused():
+    assert "no data rows" in str(only_problem(HEADER.encode()))
+
+
+def test_a_missing_column_is_named():
+    problem = only_problem(HEADER.replace(",source", "").encode() + b"unconnected,city,chicago,count,2021,0,2030\n")
+    assert "missing the column(s) source" in problem.message and problem.row == 1
+
+
+def test_a_binary_file_is_refused():
+    assert "binary" in str(only_problem(b"PK\x03\x04\x00\x00" + bytes(range(256))))
+
+
+def test_a_file_that_is_not_utf8_is_refused():
+    problem = only_problem((HEADER + "unconnected,city,chicago,count,2021,0,2030,Plan caf\xe9\n").encode("latin-1"))
+    assert "not UTF-8" in problem.message
+
+
+def test_a_file_over_the_size_limit_is_refused():
+    raw = (HEADER + GOOD_ROW * (targets.MAX_FILE_BYTES // len(GOOD_ROW) + 1)).encode()
+    assert len(raw) > targets.MAX_FILE_BYTES
+    assert "the limit is 1 MB" in str(only_problem(raw))
+
+
+def test_a_row_with_too_many_cells_is_named():
+    problem = only_problem((HEADER + "unconnected,city,chicago,count,2021,0,2030,Plan,1,000\n").encode())
+    assert problem.row == 2 and "10 cells" in problem.message
+
+
+# ---- validation: targets, row by row ------------------------------------------------------------------------
+
+def target_problem(row: str) -> targets.Problem:
+    return only_problem((HEADER + GOOD_ROW + row).encode())
+
+
+@pytest.mark.parametrize("row, column, words", [
+    ("broadband,city,chicago,count,2021,0,2030,x\n", "metric", "'broadband' is not a known metric"),
+    (",city,chicago,count,2021,0,2030,x\n", "metric", "is empty"),
+    ("unconnected,county,chicago,count,2021,0,2030,x\n", "geography", "'county' is not a geography"),
+    ("unconnected,community_area,78,count,2021,0,2030,x\n", "area_id", "'78' is not a community area number (1–77)"),
+    ("unconnected,ward,0,count,2021,0,2030,x\n", "area_id", "'0' is not a ward number (1–50)"),
+    ("unconnected,ward,,count,2021,0,2030,x\n", "area_id", "is empty; write the ward number"),
+    ("unconnected,city,cook,count,2021,0,2030,x\n", "area_id", "'cook' is not the city"),
+    ("unconnected,city,chicago,percent,2021,0,2030,x\n", "measure", "'percent' is not a measure"),
+    ("households,city,chicago,share,2021,0.5,2030,x\n", "measure", "is a count with no share"),
+    ("unconnected,city,chicago,count,20x1,0,2030,x\n", "baseline_year", "'20x1' is not a year"),
+    ("unconnected,city,chicago,count,2021.5,0,2030,x\n", "baseline_year", "'2021.5' is not a year"),
+    ("unconnected,city,chicago,count,2016,0,2030,x\n", "baseline_year", "2016 is outside 2017–2035"),
+    ("unconnected,city,chicago,count,2021,0,2036,x\n", "target_year", "2036 is outside 2017–2035"),
+    ("unconnected,city,chicago,count,2021,0,,x\n", "target_year", "is empty"),
+    ("unconnected,city,chicago,count,2021,0,2020,x\n", "target_year", "2020 is not after the baseline year 2021"),
+    ("unconnected,city,chicago,count,2021,0,2021,x\n", "target_year", "2021 is not after the baseline year 2021"),
+    ("unconnected,city,chicago,count,2021,none,2030,x\n", "target_value", "'none' is not a number"),
+    ("unconnected,city,chicago,count,2021,inf,2030,x\n", "target_value", "'inf' is not a number"),
+    ("unconnected,city,chicago,share,2021,90,2030,x\n", "target_value", "90 is outside 0–1"),
+    ("unconnected,city,chicago,share,2021,-0.1,2030,x\n", "target_value", "-0.1 is outside 0–1"),
+    ("unconnected,city,chicago,count,2021,-5,2030,x\n", "target_value", "-5 is negative"),
+    ("unconnected,city,chicago,count,2021,0,2031,\n", "source", "is empty; say in words where the target comes from"),
+])
+def test_each_bad_target_cell_is_reported_with_its_row_and_column(row, column, words):
+    problem = target_problem(row)
+    assert problem.row == 3 and problem.column == column
+    assert words in problem.message
+    assert str(problem).startswith(f"Row 3, column '{column}': ")
+
+
+def test_a_duplicate_target_row_names_the_row_it_repeats():
+    problem = target_problem("unconnected,city,,count,2021,100,2030,another source\n")
+    assert problem.row == 3 and "repeats row 2" in problem.message
+
+
+def test_every_problem_in_a_file_is_reported_not_just_the_first():
+    raw = (HEADER + "broadband,city,chicago,count,2021,0,2030,x\n"
+           + "unconnected,ward,99,count,2021,abc,2030,x\n").encode()
+    frame, problems = targets.validate_targets(raw, AREAS)
+    assert frame.empty
+    assert [(p.row, p.column) for p in problems] == [(2, "metric"), (3, "area_id"), (3, "target_value")]
+
+
+def test_row_numbers_follow_the_spreadsheet_even_after_blank_lines():
+    problem = only_problem((HEADER + GOOD_ROW + "\n\nbroadband,city,chicago,count,2021,0,2030,x\n").encode())
+    assert problem.row == 5
+
+
+def test_a_good_targets_file_is_read_with_types_and_normalised_areas():
+    raw = (" Metric ,GEOGRAPHY,area_id,measure,baseline_year,target_value,target_year,source,notes\n"
+           "unconnected,city,,count,2021,\"1,000\",2030,Plan,ignored\n"
+           "high_speed_broadband,Community area,07,share,2021,0.9,2030.0,Assumption,\n").encode("utf-8-sig")
+    frame, problems = targets.validate_targets(raw, AREAS)
+    assert problems == []
+    assert list(frame.columns) == targets.TARGET_COLUMNS
+    assert list(frame["area_id"]) == ["chicago", "7"]
+    assert list(frame["geography"]) == ["city", "community_area"]
+    assert list(frame["target_value"]) == [1000.0, 0.9]
+    assert list(frame["target_year"]) == [2030, 2030]
+
+
+def test_a_good_targets_file_downloads_back_to_the_same_table():
+    raw = (HEADER + GOOD_ROW + "no_computer,ward,12,count,2021,500,2028,\"=cmd, a formula-looking source\"\n").encode()
+    frame, problems = targets.validate_targets(raw, AREAS)
+    again, problems_again = targets.validate_targets(targets.to_csv(frame), AREAS)
+    assert problems == problems_again == []
+    assert again.drop(columns="source").equals(frame.drop(columns="source"))
+    assert again["source"].iloc[1] == "'" + frame["source"].iloc[1]
+
+
+def test_load_targets_raises_a_validation_error_naming_the_problem(tmp_path):
+    path = tmp_path / "targets.csv"
+    path.write_text(HEADER + "broadband,city,chicago,count,2021,0,2030,x\n")
+    with pytest.raises(ValidationError, match="Row 2, column 'metric'"):
+        targets.load_targets(AREAS, path)
+    with pytest.raises(ValidationError, match="could not be read"):
+        targets.load_targets(AREAS, tmp_path / "absent.csv")
+
+
+# ---- validation: milestones, row by row ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("row, column, words", [
+    (",2024-06-06,27,60,2024-12-31,WTTW,parks\n", "name", "is empty; name the milestone"),
+    ("Parks,06/06/2024,27,60,2024-12-31,WTTW,parks\n", "date", "'06/06/2024' is not a date"),
+    ("Parks,2040-01-01,27,60,2024-12-31,WTTW,parks\n", "date", "2040-01-01 is outside 2017–2035"),
+    ("Parks,2024-06-06,lots,60,2024-12-31,WTTW,parks\n", "value", "'lots' is not a number"),
+    ("Parks,2024-06-06,-1,60,2024-12-31,WTTW,parks\n", "value", "-1 is negative"),
+    ("Parks,2024-06-06,27,0,2024-12-31,WTTW,parks\n", "target", "0 is not above zero"),
+    ("Parks,2024-06-06,27,60,,WTTW,parks\n", "target_date", "is empty; write a date"),
+    ("Parks,2024-06-06,27,60,2024-12-31,,parks\n", "source", "is empty; say where the value comes from"),
+    ("Parks,2024-06-06,27,60,2024-12-31,WTTW,\n", "unit", "is empty; say what is counted"),
+])
+def test_each_bad_milestone_cell_is_reported_with_its_row_and_column(row, column, words):
+    problem = only_problem((MILESTONE_HEADER + "Devices,2024-01-01,1,10,2026-12-31,Illustrative,devices\n"
+                            + row).encode(), kind="milestones")
+    assert problem.row == 3 and problem.column == column
+    assert words in problem.message
+
+
+def test_a_duplicate_milestone_name_and_date_is_refused():
+    problem = only_problem((MILESTONE_HEADER + GOOD_MILESTONE + GOOD_MILESTONE.replace("27", "30")).encode(),
+                           kind="milestones")
+    assert problem.row == 3 and "repeats row 2" in problem.message
+
+
+def test_a_milestones_file_missing_a_column_is_named():
+    problem = only_problem(b"name,date,value,target,source,unit\nParks,2024-06-06,27,60,WTTW,parks\n",
+                           kind="milestones")
+    assert "target_date" in problem.message
+
+
+def test_a_good_milestones_file_round_trips_with_dates():
+    frame = milestones_frame(GOOD_MILESTONE)
+    assert frame["date"].iloc[0] == date(2024, 6, 6)
+    again, problems = targets.validate_milestones(targets.to_csv(frame))
+    assert problems == [] and again.equals(frame)
+
+
+# ---- the project's own files, against the real pipeline ---------------------------------------------------------
+
+def test_shipped_targets_are_valid_and_have_the_plan_defaults(data):
+    shipped = targets.load_targets(targets.known_areas(data.metrics))
+    city = shipped[shipped["geography"] == "city"].set_index("metric")
+    assert city.loc["unconnected", "target_value"] == 0 and city.loc["unconnected", "target_year"] == 2030
+    assert city.loc["no_computer", "target_value"] == 0 and city.loc["no_computer", "target_year"] == 2030
+    assert city.loc["high_speed_broadband", "measure"] == "share"
+    assert "assumption" in city.loc["unconnected", "source"].lower()
+
+
+def test_shipped_baseline_is_the_pipeline_estimate_not_a_typed_number(data):
+    shipped = targets.load_targets(targets.known_areas(data.metrics))
+    table = targets.progress(shipped, data.metrics)
+    first = table[(table["metric"] == "unconnected") & (table["year"] == 2021)].iloc[0]
+    city = data.metrics[(data.metrics["geography"] == "city") & (data.metrics["metric"] == "unconnected")
+                        & (data.metrics["year"] == 2021)].iloc[0]
+    assert first["baseline_value"] == city["count"] and first["baseline_moe"] == city["count_moe"]
+
+
+def test_shipped_milestones_are_valid_and_unsourced_ones_are_labelled_illustrative():
+    shown = targets.milestone_progress(targets.load_milestones())
+    sourced = shown[~shown["illustrative"]]
+    assert len(sourced) and sourced["source"].str.contains("https://").all()
+    assert shown["illustrative"].any()
