@@ -1,0 +1,327 @@
+"""Progress page: the Digital Equity Plan's targets against each loaded ACS period, program milestones,
+where the remaining gap is, and uploading one's own targets or milestones for the session."""
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from equity import metrics, targets
+from equity.errors import ValidationError
+from pages import common
+
+data = common.load_or_stop()
+areas = targets.known_areas(data.metrics)
+
+STATUS_BADGES = {targets.ON_TRACK: ":green-badge[On track]", targets.BEHIND: ":red-badge[Behind]",
+                 targets.CANNOT_TELL: ":gray-badge[Cannot tell yet]", targets.BASELINE: ":gray-badge[Baseline]"}
+GAP_GEOGRAPHIES = {"community_area": "Community areas", "ward": "Wards"}
+GAP_METRICS = {key: m.label for key, m in metrics.METRICS.items() if not m.higher_is_better and m.denominator}
+YEARS = {str(year): common.period(year) for year in data.years}
+FETCH_COMMAND = "CENSUS_API_KEY=<your key> python -m equity fetch --year 2023"
+
+
+def seed(key: str, value) -> None:
+    """Start a widget at the URL's value the first time it is drawn in this session."""
+    if key not in st.session_state:
+        st.session_state[key] = value
+
+
+seed("gap-geography", common.url_choice("gap", GAP_GEOGRAPHIES, "community_area"))
+seed("gap-metric", common.url_choice("gap_metric", GAP_METRICS, "unconnected"))
+seed("gap-year", common.url_choice("gap_year", YEARS, str(data.latest_year)))
+
+
+# ---- formatting (presentation only) ---------------------------------------------------------------
+
+def with_moe(value: float, moe: float, measure: str, signed: bool = False) -> str:
+    """'171,879 ± 3,436', '69.8% ± 0.4 pts', or signed: '-25,390 ± 2,966', '+2.3 pts ± 0.3 pts'."""
+    if pd.isna(value):
+        return "no estimate"
+    if measure == "share":
+        text = f"{value * 100:+.1f} pts" if signed else f"{value * 100:.1f}%"
+        return text if pd.isna(moe) else f"{text} ± {moe * 100:.1f} pts"
+    text = f"{value:+,.0f}" if signed else f"{value:,.0f}"
+    return text if pd.isna(moe) else f"{text} ± {moe:,.0f}"
+
+
+def plain(value: float, measure: str, signed: bool = False) -> str:
+    if pd.isna(value):
+        return "—"
+    if measure == "share":
+        return f"{value * 100:+.1f} pts" if signed else f"{value * 100:.3g}%"
+    return f"{value:+,.0f}" if signed else f"{value:,.0f}"
+
+
+def day(value) -> str:
+    return f"{value.day} {value:%B %Y}"
+
+
+def unit(measure: str) -> str:
+    return "share of households" if measure == "share" else "households"
+
+
+# ---- charts -------------------------------------------------------------------------------------------
+
+def progress_chart(history: pd.DataFrame) -> alt.Chart:
+    """Each loaded period's estimate with its 90% interval, the straight path from baseline to target."""
+    first = history.iloc[0]
+    share = first["measure"] == "share"
+    number = ".1%" if share else ",.0f"
+    points = history.dropna(subset=["value"]).assign(period_label=history["period"])
+    path = pd.DataFrame({"year": [first["baseline_year"], first["target_year"]],
+                         "value": [first["baseline_value"], first["target_value"]],
+                         "what": ["Baseline", "Target"]})
+    x = alt.X("year:Q", title="Last year of the ACS 5-year period", axis=alt.Axis(format="d", tickMinStep=1),
+              scale=alt.Scale(domain=[int(first["baseline_year"]) - 1, int(first["target_year"]) + 1]))
+    y_title = "Share of households" if share else "Households"
+    line = alt.Chart(path).mark_line(strokeDash=[6, 4], color="#555").encode(
+        x=x, y=alt.Y("value:Q", title=y_title, axis=alt.Axis(format=number)))
+    goal = alt.Chart(path.tail(1)).mark_point(shape="diamond", size=140, filled=True, color="#555").encode(
+        x=x, y="value:Q", tooltip=[alt.Tooltip("what:N", title=" "), alt.Tooltip("value:Q", title="Target", format=number)])
+    bars = alt.Chart(points).mark_rule(strokeWidth=2, color="#1f5fa8").encode(x=x, y="value_low:Q", y2="value_high:Q")
+    dots = alt.Chart(points).mark_point(filled=True, size=90, color="#1f5fa8").encode(
+        x=x, y="value:Q",
+        tooltip=[alt.Tooltip("period_label:N", title="ACS period"),
+                 alt.Tooltip("value:Q", title="Estimate", format=number),
+                 alt.Tooltip("moe:Q", title="Margin of error (90%)", format=number),
+                 alt.Tooltip("status:N", title="Status")])
+    return (line + bars + dots + goal).properties(height=280)
+
+
+def pareto_chart(gap: pd.DataFrame, area_title: str) -> alt.LayerChart:
+    """Areas by households (bars, most first, with 90% error bars) and the running share of the total (line)."""
+    shown = gap.assign(group=gap["holds_first_half"].map({True: "Together hold half", False: "The rest"}))
+    x = alt.X("area_name:N", sort=None, title=area_title,
+              axis=alt.Axis(labelAngle=-90, labelLimit=150, labelOverlap=False, labelFontSize=10))
+    colour = alt.Color("group:N", title=None, scale=alt.Scale(domain=["Together hold half", "The rest"],
+                                                              range=["#1f5fa8", "#9db7d5"]),
+                       legend=alt.Legend(orient="top"))
+    tooltip = [alt.Tooltip("area_name:N", title="Area"), alt.Tooltip("count:Q", title="Households", format=",.0f"),
+               alt.Tooltip("count_moe:Q", title="Margin of error (90%)", format=",.0f"),
+               alt.Tooltip("cumulative_share:Q", title="Running share of total", format=".1%")]
+    bars = alt.Chart(shown).mark_bar().encode(x=x, y=alt.Y("count:Q", title="Households"), color=colour,
+                                              tooltip=tooltip)
+    errors = alt.Chart(shown).mark_rule(color="#333").encode(x=x, y="count_low:Q", y2="count_high:Q")
+    share_axis = alt.Y("cumulative_share:Q", title="Running share of the total", scale=alt.Scale(domain=[0, 1]),
+                       axis=alt.Axis(format="%", orient="right", titleColor="#b03a0b"))
+    running = alt.Chart(shown).mark_line(color="#b03a0b", point=alt.OverlayMarkDef(color="#b03a0b", size=20)).encode(
+        x=x, y=share_axis, tooltip=tooltip)
+    half = alt.Chart(shown).mark_rule(strokeDash=[4, 4], color="#b03a0b").encode(y=alt.datum(0.5))
+    return alt.layer(bars + errors, running + half).resolve_scale(y="independent").properties(height=460)
+
+
+# ---- uploads: validated in equity.targets; a good file is used for this session only ------------------
+
+def upload_box(kind: str, validate, shipped: pd.DataFrame, shipped_name: str) -> pd.DataFrame:
+    """File uploader for one kind of file; returns the table in use (the upload if good, else as before)."""
+    state = f"progress-{kind}"
+    file = st.file_uploader(f"Your {kind} file (CSV, at most {targets.MAX_FILE_BYTES // 1_000_000} MB)",
+                            type=["csv"], key=f"{state}-upload")
+    if file is not None and st.session_state.get(f"{state}-seen") != file.file_id:
+        st.session_state[f"{state}-seen"] = file.file_id
+        frame, problems = validate(file.getvalue())
+        st.session_state[f"{state}-problems"] = (file.name, problems)
+        if not problems:
+            st.session_state[state] = (file.name, frame)
+    if file is not None and st.session_state.get(f"{state}-problems", (None, []))[1]:
+        name, problems = st.session_state[f"{state}-problems"]
+        listed = "\n".join(f"- {p}" for p in problems[:30])
+        more = f"\n- … and {len(problems) - 30} more" if len(problems) > 30 else ""
+        st.error(f"**{name}** was not used: {len(problems)} problem(s). Nothing changed; the {kind} shown are "
+                 f"still the ones from before.\n\n{listed}{more}", icon="🚫")
+    in_use = st.session_state.get(state)
+    if in_use is None:
+        st.caption(f"In use: the project's file `{shipped_name}`.")
+        table = shipped
+    else:
+        st.success(f"In use for this session: your file **{in_use[0]}** ({len(in_use[1])} rows). "
+                   "The project's file is unchanged.", icon="✅")
+        if st.button(f"Go back to the project's {kind}", key=f"{state}-reset"):
+            del st.session_state[state]
+            st.rerun()
+        table = in_use[1]
+    st.download_button(f"Download the {kind} in use (CSV)", targets.to_csv(table), file_name=f"{kind}.csv",
+                       mime="text/csv", key=f"{state}-download", on_click="ignore")
+    return table
+
+
+def shipped(loader, *args) -> pd.DataFrame:
+    try:
+        return loader(*args)
+    except ValidationError as exc:
+        st.error(f"The project's file could not be used: {exc}")
+        return pd.DataFrame()
+
+
+# ---- the page ---------------------------------------------------------------------------------------
+
+st.title("Progress to the Digital Equity Plan's targets")
+st.caption("Each target's measure from the American Community Survey (ACS), with 90% margins of error, "
+           "compared with its baseline period; program milestones the ACS cannot measure; and where the "
+           "remaining gap is. Statuses follow the Census Bureau's test of statistical significance.")
+
+targets_section, milestones_section, gap_section = st.container(), st.container(), st.container()
+st.header("Use your own targets or milestones")
+st.write("Upload a CSV in the same layout as the project's file (download it below as a template). It is "
+         "checked row by row; a file with any problem is not used. A good file is used for your session "
+         "only — the project's files are never changed from the browser. Columns are described in "
+         "`data/README.md`.")
+upload_columns = st.columns(2)
+with upload_columns[0]:
+    st.subheader("Targets")
+    target_table = upload_box("targets", lambda raw: targets.validate_targets(raw, areas),
+                              shipped(targets.load_targets, areas), "data/targets.csv")
+with upload_columns[1]:
+    st.subheader("Milestones")
+    milestone_table = upload_box("milestones", targets.validate_milestones,
+                                 shipped(targets.load_milestones), "data/milestones.csv")
+
+# ---- targets ------------------------------------------------------------------------------------------
+
+with targets_section:
+    st.header("Targets measured by the ACS")
+    table = targets.progress(target_table, data.metrics) if len(target_table) else pd.DataFrame()
+    later = [y for y in data.years if len(target_table) and y > target_table["baseline_year"].min()]
+    if not later:
+        baseline_years = sorted(set(target_table["baseline_year"])) if len(target_table) else [data.latest_year]
+        st.info(
+            f"**Only the baseline period is loaded** ({', '.join(common.period(y) for y in baseline_years)}), so "
+            "there is no change to measure yet: every status below is “cannot tell yet”.\n\n"
+            "To add a later ACS 5-year period, get a free Census API key "
+            "(https://api.census.gov/data/key_signup.html) and run, from the repository folder:\n\n"
+            f"`{FETCH_COMMAND}`\n\nthen reload this page. The 2019–2023 period shares three of its five years "
+            "with 2017–2021, so its comparison is flagged as overlapping; 2022–2026 is the first period that "
+            "shares none.", icon="ℹ️")
+    headlines = targets.headline(table) if len(table) else pd.DataFrame()
+    overlapping = headlines[headlines["overlap_years"].gt(0) & headlines["years_elapsed"].gt(0)] if len(headlines) else headlines
+    for (baseline_period, period, shared, first_separate), _ in overlapping.groupby(
+            ["baseline_period", "period", "overlap_years", "first_separate_year"]):
+        st.warning(f"**Overlapping periods.** {baseline_period} and {period} share {shared} of their 5 years, so "
+                   "a change between them reflects only the years they do not share (its margin of error below is "
+                   "adjusted for the overlap). The Census Bureau advises comparing periods that do not overlap; "
+                   f"for this baseline the first such period ends in {first_separate}.", icon="⚠️")
+    for _, row in headlines.iterrows():
+        measure = row["measure"]
+        compared = row["years_elapsed"] > 0
+        with st.container(border=True):
+            st.markdown(f"#### {row['target']}  {STATUS_BADGES[row['status']]}")
+            cells = st.columns(3)
+            cells[0].metric(f"Baseline, {row['baseline_period']}",
+                            with_moe(row["baseline_value"], row["baseline_moe"], measure))
+            if compared:
+                cells[1].metric(f"Latest, {row['period']}", with_moe(row["value"], row["moe"], measure),
+                                delta=f"{plain(row['change'], measure, signed=True)} since the baseline",
+                                delta_color="normal" if metrics.METRICS[row["metric"]].higher_is_better
+                                else "inverse")
+            else:
+                cells[1].metric("Latest period loaded", "the baseline")
+            cells[2].metric(f"Target for {row['target_year']} ({unit(measure)})", plain(row["target_value"], measure))
+            words, picture = st.columns([1.2, 1]) if compared else (st.container(), None)
+            lines = [f"**Status: {row['status']}** — {row['reason']}."]
+            if compared:
+                significance = "statistically significant" if row["significant"] else "not statistically significant"
+                lines.append(f"Change since {row['baseline_period']}: "
+                             f"**{with_moe(row['change'], row['change_moe'], measure, signed=True)}**"
+                             f"{'' if measure == 'share' else ' households'} ({significance} at the 90% level"
+                             f"{'; overlapping periods' if row['overlap_years'] > 0 else ''}).")
+                lines.append(f"Pace observed: **{with_moe(row['pace_observed'], row['pace_observed_moe'], measure, signed=True)}"
+                             f"** a year; pace needed: **{plain(row['pace_needed'], measure, signed=True)}** a year "
+                             "(a straight line from the baseline to the target).")
+                if pd.notna(row["pace_needed_from_now"]):
+                    lines.append(f"From {row['period']} on, {plain(row['pace_needed_from_now'], measure, signed=True)} "
+                                 "a year would reach the target.")
+            else:
+                lines.append(f"Pace needed: **{plain(row['pace_needed'], measure, signed=True)}** a year "
+                             "(a straight line from the baseline to the target).")
+            words.markdown("\n\n".join(lines))
+            if picture is not None:
+                picture.altair_chart(progress_chart(table[table["target_id"] == row["target_id"]]), width="stretch")
+                picture.caption("Dots: each ACS period's estimate with its 90% margin of error. Dashed line: the "
+                                "straight path from the baseline to the target (diamond).")
+            st.caption(f"Source of the target: {row['source']}")
+    if len(table):
+        with st.expander("Every comparison with the baseline (table and download)"):
+            detail = pd.DataFrame({
+                "Target": table["target"], "ACS period": table["period"], "Unit": table["measure"].map(
+                    {"count": "households", "share": "share of households (0–1)"}),
+                "Estimate": table["value"], "Margin of error (90%)": table["moe"],
+                "Reliability": table["reliability"],
+                "Change since baseline": table["change"], "Change MOE (90%)": table["change_moe"],
+                "Statistically significant (90%)": table["significant"],
+                "Years shared with the baseline period": table["overlap_years"],
+                "Pace needed per year": table["pace_needed"], "Pace observed per year": table["pace_observed"],
+                "Pace observed MOE (90%)": table["pace_observed_moe"], "Status": table["status"],
+                "Why": table["reason"], "Target source": table["source"]})
+            number = st.column_config.NumberColumn(format="%.4g")
+            st.dataframe(detail, hide_index=True, width="stretch", column_config={
+                column: number for column in ["Estimate", "Margin of error (90%)", "Change since baseline",
+                                              "Change MOE (90%)", "Pace needed per year", "Pace observed per year",
+                                              "Pace observed MOE (90%)"]})
+            common.download_extract(detail, "progress-to-targets", key="progress-table")
+
+# ---- milestones -------------------------------------------------------------------------------------------
+
+with milestones_section:
+    st.header("Program milestones")
+    st.write("Counts the ACS cannot measure, from the programs themselves, against their targets.")
+    if len(milestone_table):
+        for _, row in targets.milestone_progress(milestone_table).iterrows():
+            with st.container(border=True):
+                label = f"**{row['name']}**"
+                if row["illustrative"]:
+                    label += "  :orange-badge[Illustrative values — replace with program data]"
+                st.markdown(label)
+                late = " — the target date has passed" if row["target_date_passed"] else ""
+                st.progress(float(row["fraction"]),
+                            text=f"{row['value']:,.0f} of {row['target']:,.0f} {row['unit']} "
+                                 f"({row['fraction_uncapped'] * 100:.0f}%) as of {day(row['date'])}; "
+                                 f"target date {day(row['target_date'])}{late}")
+                reports = f" ({row['reports']} dated reports in the file; the latest is shown)" if row["reports"] > 1 else ""
+                st.caption(f"Source: {row['source']}{reports}")
+
+# ---- where the gap is ---------------------------------------------------------------------------------------
+
+with gap_section:
+    st.header("Where the gap is")
+    controls = st.columns([1.2, 2.4, 1.4])
+    gap_geography = controls[0].radio("Areas", list(GAP_GEOGRAPHIES), format_func=GAP_GEOGRAPHIES.get,
+                                      key="gap-geography", horizontal=True)
+    gap_metric = controls[1].selectbox("Measure", list(GAP_METRICS), format_func=GAP_METRICS.get, key="gap-metric")
+    gap_year = int(controls[2].selectbox("ACS period", list(YEARS), format_func=YEARS.get, key="gap-year"))
+    common.set_url(gap=gap_geography, gap_metric=gap_metric, gap_year=gap_year)
+
+    gap = targets.gap_concentration(data.metrics, gap_geography, gap_metric, gap_year)
+    area_word = GAP_GEOGRAPHIES[gap_geography].lower()
+    all_areas = data.metrics[(data.metrics["geography"] == gap_geography) & (data.metrics["metric"] == gap_metric)
+                             & (data.metrics["year"] == gap_year)]
+    if gap.empty:
+        st.warning(f"No {area_word} has an estimate of this measure for {common.period(gap_year)}.")
+    else:
+        first_half, total = gap[gap["holds_first_half"]], gap.iloc[-1]
+        last = first_half.iloc[-1]
+        st.markdown(
+            f"**{len(first_half)} of {len(all_areas)} {area_word}** together hold half of the "
+            f"{with_moe(total['cumulative_count'], total['cumulative_count_moe'], 'count')} "
+            f"{GAP_METRICS[gap_metric][0].lower()}{GAP_METRICS[gap_metric][1:]} ({common.period(gap_year)}): "
+            f"{with_moe(last['cumulative_count'], last['cumulative_count_moe'], 'count')} households, "
+            f"{last['cumulative_share'] * 100:.1f}% of the total.")
+        if len(gap) < len(all_areas):
+            st.caption(f"{len(all_areas) - len(gap)} {area_word} have no published estimate and are left out.")
+        st.altair_chart(pareto_chart(gap, GAP_GEOGRAPHIES[gap_geography][:-1]), width="stretch")
+        st.caption("Bars: households in each area, most first, with their 90% margin of error. Line: the running "
+                   "share of the total. Areas whose error bars overlap cannot be told apart statistically, so "
+                   "neighbouring ranks are approximate.")
+        shown = pd.DataFrame({
+            "Rank": gap["rank"], "Area": gap["area_name"],
+            "Households": gap["count"], "Households MOE (90%)": gap["count_moe"],
+            "Reliability": gap["count_reliability"], "Share of the total": gap["share_of_total"],
+            "Share MOE (90%)": gap["share_of_total_moe"], "Running total": gap["cumulative_count"],
+            "Running total MOE (90%)": gap["cumulative_count_moe"], "Running share": gap["cumulative_share"],
+            "Among the areas holding half": gap["holds_first_half"]})
+        count_format = st.column_config.NumberColumn(format="%,.0f")
+        share_format = st.column_config.NumberColumn(format="percent")
+        st.dataframe(shown, hide_index=True, width="stretch", column_config={
+            "Households": count_format, "Households MOE (90%)": count_format, "Running total": count_format,
+            "Running total MOE (90%)": count_format, "Share of the total": share_format,
+            "Share MOE (90%)": share_format, "Running share": share_format})
+        common.download_extract(shown, f"{gap_metric}-{gap_geography}-{gap_year}-where-the-gap-is", key="gap-table")
