@@ -1,0 +1,123 @@
+"""Map page: a choropleth of any measure by community area, ward or tract, with its legend, one area's
+detail, and the same figures as a sortable table."""
+
+import streamlit as st
+
+from equity import exports, maps, metrics
+from pages import common, map_view
+
+data = common.load_or_stop()
+build = data.folder.name
+
+METRIC_LABELS = {key: metric.label for key, metric in metrics.METRICS.items()}
+YEARS = {str(year): common.period(year) for year in data.years}
+
+
+def seed(key: str, value) -> None:
+    """Start a widget at the URL's value the first time it is drawn in this session."""
+    if key not in st.session_state:
+        st.session_state[key] = value
+
+
+seed("map-geography", common.url_choice("geography", map_view.GEOGRAPHIES, "community_area"))
+seed("map-metric", common.url_choice("metric", METRIC_LABELS, "unconnected"))
+seed("map-mode", common.url_choice("mode", maps.MODES, "share"))
+seed("map-year", common.url_choice("year", YEARS, str(data.latest_year)))
+seed("map-classes", common.url_choice("classes", maps.CLASSIFICATIONS, "quantiles"))
+
+st.title("Map: where Chicago's households are not connected")
+
+controls = st.columns([1.3, 2.2, 1.3, 1.2, 1.6])
+geography_name = controls[0].radio("Areas", list(map_view.GEOGRAPHIES), format_func=map_view.GEOGRAPHIES.get,
+                                   key="map-geography", on_change=lambda: st.query_params.pop("area", None))
+metric_key = controls[1].selectbox("Measure", list(METRIC_LABELS), format_func=METRIC_LABELS.get, key="map-metric")
+mode = controls[2].radio("Show as", list(maps.MODES), format_func=maps.MODES.get, key="map-mode")
+year = int(controls[3].selectbox("ACS period", list(YEARS), format_func=YEARS.get, key="map-year"))
+scheme = controls[4].radio("Colour classes", list(maps.CLASSIFICATIONS), format_func=maps.CLASSIFICATIONS.get,
+                           key="map-classes")
+
+metric = metrics.METRICS[metric_key]
+if mode == "share" and metric.denominator is None:
+    st.info(f"“{metric.label}” is a number of households, not a share of them; showing the number.")
+    mode = "count"
+
+rows = map_view.shown_rows(data, geography_name, metric_key, year)
+order = (rows["area_id"].astype(int) if geography_name == "ward"
+         else rows["area_id"] if geography_name == "tract" else rows["area_name"].str.lower())
+area_names = rows["area_name"].loc[order.sort_values().index]
+AREA_OPTIONS = {"": f"No {map_view.GEOGRAPHY_SINGULAR[geography_name]} selected", **area_names.to_dict()}
+area_key = f"map-area-{geography_name}"
+seed(area_key, common.url_choice("area", AREA_OPTIONS, ""))
+
+chart_key = f"map-chart-{geography_name}"
+
+
+def select_from_map() -> None:
+    """A click on the map picks the area in the selectbox (and so in the URL)."""
+    picked = st.session_state[chart_key].selection.get("objects", {}).get(map_view.AREA_LAYER, [])
+    if picked:
+        st.session_state[area_key] = picked[0].get("properties", {}).get("id", "")
+
+
+view = map_view.choropleth(build, geography_name, metric_key, mode, year, scheme)
+layers = [map_view.area_layer(view["features"]),
+          map_view.marker_layer(view["markers"], map_view.MARKER_RADIUS_PIXELS[geography_name])]
+
+st.subheader(f"{maps.MODES[mode]} — {metric.label.lower()}, by {map_view.GEOGRAPHY_SINGULAR[geography_name]}, "
+             f"{common.period(year)}")
+map_column, legend_column = st.columns([3, 1.15])
+with map_column:
+    st.pydeck_chart(map_view.deck(layers, view["view"], map_view.tooltip(metric_key, mode)), height=620,
+                    on_select=select_from_map, selection_mode="single-object", key=chart_key,
+                    alt=f"Map of {maps.MODES[mode].lower()} {metric.label.lower()} by "
+                        f"{map_view.GEOGRAPHY_SINGULAR[geography_name]}; the table below has the same figures.")
+    st.caption("Hover over an area for its figures; click it (or choose it below) for its detail. "
+               "Drag to pan, scroll to zoom.")
+with legend_column:
+    map_view.legend(view, metric_key, mode, geography_name, scheme)
+
+area_id = st.selectbox(f"Detail for one {map_view.GEOGRAPHY_SINGULAR[geography_name]}", list(AREA_OPTIONS),
+                       format_func=AREA_OPTIONS.get, key=area_key)
+common.set_url(geography=geography_name, metric=metric_key, mode=mode, year=year, classes=scheme, area=area_id)
+
+if area_id:
+    with st.container(border=True, key="map-area-detail"):
+        st.markdown(f"#### {AREA_OPTIONS[area_id]}")
+        st.caption(f"{common.period(year)}. Shares are compared with the City of Chicago at 90% confidence.")
+        map_view.show_area_figures(data, geography_name, area_id, year, key="map-area-figures")
+        if geography_name in ("community_area", "ward"):
+            st.markdown(f"**Census tracts in this {map_view.GEOGRAPHY_SINGULAR[geography_name]}** "
+                        f"({metric.label.lower()})")
+            st.dataframe(map_view.tracts_in(data, geography_name, area_id, year, metric_key), hide_index=True,
+                         key="map-area-tracts", column_config={"Households in this area": map_view.PERCENT})
+        if geography_name == "ward":
+            st.markdown(f"**Community areas in this ward** ({metric.label.lower()})")
+            st.dataframe(map_view.community_areas_in_ward(data, area_id, year, metric_key), hide_index=True,
+                         key="map-area-community-areas",
+                         column_config={"Share of the ward's households": map_view.PERCENT,
+                                        "Ward households living there": map_view.HOUSEHOLDS})
+            st.page_link("pages/ward.py", label=f"Open the brief for {AREA_OPTIONS[area_id]}", icon="🏛️",
+                         query_params={"ward": area_id})
+        if geography_name == "tract":
+            st.markdown("**Where this tract's households are counted**")
+            st.dataframe(map_view.areas_containing_tract(data, area_id, year), hide_index=True,
+                         key="map-area-parents", column_config={"Share of the tract's households": map_view.PERCENT})
+
+st.subheader("The same figures as a table")
+value_column = "share" if mode == "share" else "count"
+table = rows.sort_values(value_column, ascending=not view["higher_is_darker"], na_position="last")
+st.dataframe(
+    table[["area_name", "count", "count_moe", "share", "share_moe", f"{mode}_cv", f"{mode}_reliability"]],
+    hide_index=True, key="map-table", width="stretch",
+    column_config={
+        "area_name": st.column_config.TextColumn(map_view.GEOGRAPHY_SINGULAR[geography_name].capitalize()),
+        "count": st.column_config.NumberColumn("Households (estimate)", format="%.0f"),
+        "count_moe": st.column_config.NumberColumn("± MOE (90%)", format="%.0f"),
+        "share": st.column_config.NumberColumn("Share of households", format="percent"),
+        "share_moe": st.column_config.NumberColumn("Share ± MOE (pts)", format="percent"),
+        f"{mode}_cv": st.column_config.NumberColumn(f"CV of the {'share' if mode == 'share' else 'number'} (%)",
+                                                    format="%.1f"),
+        f"{mode}_reliability": st.column_config.TextColumn("Reliability"),
+    })
+common.download_extract(exports.extract(table, geography_name), f"{metric_key}-{geography_name}-{year}",
+                        key="map-download")

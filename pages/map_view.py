@@ -1,0 +1,274 @@
+"""Shared pydeck drawing for the map pages: decks with no basemap, cached choropleth layers, the legend,
+and the tables describing one area (its figures and what it contains).
+
+Nothing here computes an estimate: classes, colours, comparisons and the compact GeoJSON come from
+``equity.maps``; numbers are formatted with ``pages.common``.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+
+import pandas as pd
+import pydeck as pdk
+import streamlit as st
+from pydeck.bindings.json_tools import default_serialize
+
+from equity import compare, geography, maps, metrics
+from pages import common
+
+GEOGRAPHIES = {"community_area": "Community areas", "ward": "Wards", "tract": "Census tracts"}
+GEOGRAPHY_SINGULAR = {"community_area": "community area", "ward": "ward", "tract": "census tract"}
+
+AREA_LAYER = "areas"
+MARKER_LAYER = "unreliable"
+MARKER_RADIUS_PIXELS = {"community_area": 4.5, "ward": 4.5, "tract": 3}
+OUTLINE_COLOUR = [255, 255, 255]
+
+
+class CompactDeck(pdk.Deck):
+    """A pydeck Deck whose JSON has no indentation: pydeck indents by 2, which more than doubles what
+    Streamlit sends for a layer of polygon coordinates."""
+
+    def to_json(self):
+        return json.dumps(self, sort_keys=True, default=default_serialize, separators=(",", ":"))
+
+
+def deck(layers: list[pdk.Layer], view: dict, tooltip: dict | None = None) -> CompactDeck:
+    """A deck with no basemap (works offline, requests no tiles) and the given view.
+
+    ``map_provider=None`` with pydeck's default ``map_style`` sends Streamlit the "no basemap" marker;
+    passing ``map_style=None`` instead would make Streamlit fetch its default Carto style.
+    """
+    return CompactDeck(layers=layers, initial_view_state=pdk.ViewState(**view), map_provider=None,
+                       tooltip=tooltip or False)
+
+
+def area_layer(features: dict, layer_id: str = AREA_LAYER, pickable: bool = True) -> pdk.Layer:
+    """Filled polygons coloured by each feature's ``fill`` property, with thin white borders."""
+    return pdk.Layer("GeoJsonLayer", data=features, id=layer_id, get_fill_color="properties.fill",
+                     get_line_color=OUTLINE_COLOUR, line_width_min_pixels=0.6, stroked=True, filled=True,
+                     pickable=pickable, auto_highlight=pickable)
+
+
+def marker_layer(points: list[dict], radius_pixels: float = MARKER_RADIUS_PIXELS["ward"],
+                 layer_id: str = MARKER_LAYER) -> pdk.Layer:
+    """White dots with a dark ring at each point: the unreliable-estimate marker (see ``marker_html``).
+
+    pydeck reads bare strings as expressions, so the unit names are quoted.
+    """
+    return pdk.Layer("ScatterplotLayer", data=points, id=layer_id, get_position="position",
+                     radius_units="'pixels'", get_radius=radius_pixels, filled=True, stroked=True,
+                     get_fill_color=[255, 255, 255], get_line_color=[20, 20, 20], line_width_units="'pixels'",
+                     get_line_width=1.5, pickable=False)
+
+
+def outline_layer(features: dict, layer_id: str, colour: list[int], width_pixels: float) -> pdk.Layer:
+    """Unfilled outlines (e.g. a ward's boundary over its tracts)."""
+    return pdk.Layer("GeoJsonLayer", data=features, id=layer_id, filled=False, stroked=True,
+                     get_line_color=colour, line_width_min_pixels=width_pixels, pickable=False)
+
+
+def marker_html(radius_pixels: float) -> str:
+    """The unreliable-estimate marker as it looks on the map (white dot, dark ring), for legends."""
+    size = 2 * radius_pixels
+    return (f'<span aria-hidden="true" style="display:inline-block;width:{size}px;height:{size}px;'
+            'border-radius:50%;background:white;border:1.5px solid #141414;vertical-align:middle"></span>')
+
+
+def tooltip(metric_key: str, mode: str, extra: str = "") -> dict:
+    """Tooltip template: area name, count ± MOE, share ± MOE, reliability of the shown measure in words,
+    then ``extra`` (a template line of the caller's, e.g. ``{in_ward}``)."""
+    label = html.escape(metrics.METRICS[metric_key].label)
+    measure = "share" if mode == "share" else "number"
+    tail = f"<br/>{extra}" if extra else ""
+    return {"html": f"<b>{{name}}</b><br/>{label}: {{count}}<br/>Share of households: {{share}}"
+                    f"<br/>Reliability of the {measure}: {{reliability}}{tail}",
+            "style": {"backgroundColor": "white", "color": "#1a1a1a", "fontSize": "13px",
+                      "border": "1px solid #999", "maxWidth": "320px"}}
+
+
+# ---- cached layer data ---------------------------------------------------------------------------------
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def geometries(build: str, geography_name: str) -> dict[str, dict]:
+    """Rounded GeoJSON geometry of every area of a geography (``build`` keys the cache to the data)."""
+    return maps.compact_geometries(common.dashboard_data().boundaries(geography_name, web=True))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def markers_for(build: str, geography_name: str, area_ids: tuple[str, ...]) -> list[dict]:
+    return maps.marker_points(common.dashboard_data().boundaries(geography_name, web=True), area_ids)
+
+
+def shown_rows(data, geography_name: str, metric_key: str, year: int) -> pd.DataFrame:
+    """The metric rows of one geography, measure and year, indexed by area_id, with readable names."""
+    table = data.metrics
+    rows = table[(table["geography"] == geography_name) & (table["metric"] == metric_key)
+                 & (table["year"] == year)].set_index("area_id", drop=False)
+    rows = rows.assign(area_name=maps.area_labels(geography_name, rows["area_id"], rows["area_name"]))
+    return rows
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def choropleth(build: str, geography_name: str, metric_key: str, mode: str, year: int, scheme: str) -> dict:
+    """Everything the map draws for one view: the features, the unreliable markers, the legend, the view."""
+    data = common.dashboard_data()
+    rows = shown_rows(data, geography_name, metric_key, year)
+    present = maps.has_estimate(rows, mode)
+    classes = maps.classify(rows.loc[present, mode], scheme)
+    numbers = classes.assign(rows[mode].where(present)) if classes else pd.Series(-1, index=rows.index)
+    higher_is_darker = maps.darker_means_higher(metric_key, mode)
+    colours = maps.class_colours(classes.count if classes else 1, higher_is_darker)
+    properties = pd.DataFrame({
+        "name": rows["area_name"],
+        "fill": maps.fill_colours(numbers, colours),
+        "count": rows.apply(common.count_with_moe, axis=1),
+        "share": rows.apply(common.share_with_moe, axis=1),
+        "reliability": maps.reliability_in_words(rows[f"{mode}_reliability"]).where(present, "No estimate"),
+    }, index=rows.index)
+    features = maps.feature_collection(geometries(build, geography_name), properties)
+    unreliable = rows.index[maps.is_unreliable(rows, mode) & present]
+    markers = markers_for(build, geography_name, tuple(unreliable))
+    formatter = common.format_share if mode == "share" else common.format_count
+    legend_rows = []
+    if classes:
+        counts = pd.Series(numbers).value_counts()
+        for number, (low, high) in enumerate(classes.ranges()):
+            legend_rows.append({"colour": maps.hex_colour(colours[number]), "label": f"{formatter(low)} to {formatter(high)}",
+                                "areas": int(counts.get(number, 0))})
+    return {"features": features, "markers": markers, "legend": legend_rows,
+            "higher_is_darker": higher_is_darker, "no_estimate": int((~present).sum()),
+            "unreliable": len(unreliable), "areas": len(rows),
+            "view": maps.view_of(data.boundaries(geography_name, web=True)),
+            "bytes": maps.json_size(features) + maps.json_size(markers)}
+
+
+def features_of(view: dict, area_ids, extra: dict[str, dict] | None = None) -> dict:
+    """The features of ``view`` for some areas only, each given the properties in ``extra[area_id]``."""
+    wanted = set(area_ids)
+    extra = extra or {}
+    return {"type": "FeatureCollection",
+            "features": [{**feature, "properties": {**feature["properties"], **extra.get(feature["properties"]["id"], {})}}
+                         for feature in view["features"]["features"] if feature["properties"]["id"] in wanted]}
+
+
+def markers_of(view: dict, area_ids) -> list[dict]:
+    wanted = set(area_ids)
+    return [point for point in view["markers"] if point["id"] in wanted]
+
+
+# ---- legend --------------------------------------------------------------------------------------------
+
+def _swatch(colour: str) -> str:
+    return (f'<span style="display:inline-block;width:18px;height:14px;background:{colour};'
+            f'border:1px solid #888;vertical-align:middle;margin-right:6px"></span>')
+
+
+def legend(view: dict, metric_key: str, mode: str, geography_name: str, scheme: str, counts: bool = True) -> None:
+    """The legend beside the map: classes low to high, grey for no estimate, the unreliable marker.
+
+    ``counts=False`` leaves out how many areas fall in each class (for a map showing only some of them).
+    """
+    metric = metrics.METRICS[metric_key]
+    what = "share" if mode == "share" else "number"
+    if view["higher_is_darker"]:
+        direction = f"Darker = higher {what}"
+    else:
+        direction = f"Darker = lower {what}, i.e. more households without it"
+    plural = GEOGRAPHIES[geography_name].lower()
+    rows = [f"<div><b>{html.escape(maps.MODES[mode])}</b>: {html.escape(metric.label.lower())}</div>",
+            f"<div style='margin:2px 0 6px;font-size:0.9em'>{html.escape(direction)}. "
+            f"{html.escape(maps.CLASSIFICATIONS[scheme])}.</div>"]
+    entries = view["legend"] if view["higher_is_darker"] else view["legend"][::-1]
+    for entry in entries:
+        tally = f" <span style='color:#555'>({entry['areas']} {plural})</span>" if counts else ""
+        rows.append(f"<div>{_swatch(entry['colour'])}{html.escape(entry['label'])}{tally}</div>")
+    if view["no_estimate"]:
+        tally = f" <span style='color:#555'>({view['no_estimate']})</span>" if counts else ""
+        rows.append(f"<div>{_swatch(maps.hex_colour(maps.NO_ESTIMATE_COLOUR))}No estimate: no households{tally}</div>")
+    tally = f" <span style='color:#555'>({view['unreliable']} of {view['areas']})</span>" if counts else ""
+    rows.append(f"<div style='margin-top:6px'><span style='margin:0 10px 0 4px'>{marker_html(MARKER_RADIUS_PIXELS[geography_name])}</span>"
+                f"Unreliable {what} (CV over 30%): read with care{tally}</div>")
+    st.html(f"<div class='equity-legend' style='font-size:14px;line-height:1.7'>{''.join(rows)}</div>")
+
+
+# ---- one area's figures and parts ------------------------------------------------------------------------
+
+def area_figures(data, geography_name: str, area_id: str, year: int) -> pd.DataFrame:
+    """Every metric for one area, count and share with MOEs, and how its share compares with the city."""
+    table = data.metrics[data.metrics["year"] == year]
+    area = table[(table["geography"] == geography_name) & (table["area_id"] == area_id)].set_index("metric")
+    city = table[table["geography"] == "city"].set_index("metric")
+    city_share = city["share"].reindex(area.index)
+    comparison = compare.compare_with_city(area["share"], area["share_moe"], city_share,
+                                           city["share_moe"].reindex(area.index))["comparison"]
+    comparison = comparison.where(city_share.notna(), compare.NO_ESTIMATE)
+    return pd.DataFrame({
+        "Measure": [metrics.METRICS[k].label for k in area.index],
+        "Households": area.apply(common.count_with_moe, axis=1),
+        "Share of households": area.apply(common.share_with_moe, axis=1),
+        "City share": city.reindex(area.index).apply(common.share_with_moe, axis=1),
+        "Share compared with the city": comparison.map(COMPARISON_WORDS),
+        "Reliability of the share": area["share_reliability"].where(area["share"].notna(), "—"),
+    }).reset_index(drop=True)
+
+
+def show_area_figures(data, geography_name: str, area_id: str, year: int, key: str) -> None:
+    st.dataframe(area_figures(data, geography_name, area_id, year), hide_index=True, key=key, width="stretch",
+                 column_config={"Measure": st.column_config.TextColumn(width="large")})
+
+
+def tracts_in(data, target_geography: str, area_id: str, year: int, metric_key: str) -> pd.DataFrame:
+    """Tracts carried into an area by its crosswalk, with the share of each tract's households in it and
+    the tract's own figures for one metric."""
+    xwalk = data.crosswalks[(data.crosswalks["geography"] == target_geography)
+                            & (data.crosswalks["vintage"] == geography.tract_vintage(year))
+                            & (data.crosswalks["target"] == area_id)]
+    tracts = shown_rows(data, "tract", metric_key, year).reindex(xwalk["tract"])
+    return pd.DataFrame({
+        "Tract": [maps.tract_label(t) for t in xwalk["tract"]],
+        "GEOID": xwalk["tract"].to_numpy(),
+        "Households in this area": xwalk["weight"].to_numpy(),
+        "Households": tracts.apply(common.count_with_moe, axis=1).to_numpy(),
+        "Share": tracts.apply(common.share_with_moe, axis=1).to_numpy(),
+        "Reliability of the share": tracts["share_reliability"].to_numpy(),
+    }).sort_values("Tract").reset_index(drop=True)
+
+
+def community_areas_in_ward(data, ward: str, year: int, metric_key: str) -> pd.DataFrame:
+    """Community areas a ward overlaps, the share of the ward's households in each, and each community
+    area's own figures for one metric."""
+    overlap = data.ward_community_areas[data.ward_community_areas["ward"] == ward]
+    overlap = overlap.sort_values("share_of_ward", ascending=False)
+    areas = shown_rows(data, "community_area", metric_key, year).reindex(overlap["community_area"])
+    return pd.DataFrame({
+        "Community area": areas["area_name"].to_numpy(),
+        "Share of the ward's households": overlap["share_of_ward"].to_numpy(),
+        "Ward households living there": overlap["households"].to_numpy(),
+        "Community area share": areas.apply(common.share_with_moe, axis=1).to_numpy(),
+    }).reset_index(drop=True)
+
+
+def areas_containing_tract(data, tract: str, year: int) -> pd.DataFrame:
+    """The community area(s) and ward(s) a tract's households belong to, with the share in each."""
+    xwalk = data.crosswalks[(data.crosswalks["tract"] == tract)
+                            & (data.crosswalks["vintage"] == geography.tract_vintage(year))
+                            & data.crosswalks["geography"].isin(["community_area", "ward"])]
+    names = data.metrics[data.metrics["geography"].isin(["community_area", "ward"])
+                         ].drop_duplicates(["geography", "area_id"]).set_index(["geography", "area_id"])["area_name"]
+    return pd.DataFrame({
+        "Geography": xwalk["geography"].map(GEOGRAPHY_SINGULAR).str.capitalize().to_numpy(),
+        "Area": [names.get((g, t), t) for g, t in zip(xwalk["geography"], xwalk["target"])],
+        "Share of the tract's households": xwalk["weight"].to_numpy(),
+    })
+
+
+COMPARISON_WORDS = {compare.HIGHER_THAN_CITY: "significantly higher than the city",
+                    compare.LOWER_THAN_CITY: "significantly lower than the city",
+                    compare.NOT_DIFFERENT: "not significantly different from the city",
+                    compare.NO_ESTIMATE: "—"}
+
+PERCENT = st.column_config.NumberColumn(format="percent")
+HOUSEHOLDS = st.column_config.NumberColumn(format="%.0f")

@@ -1,0 +1,99 @@
+"""Ward page: a one-page brief for a council member, from the ward in the URL (``?ward=20``)."""
+
+import streamlit as st
+
+from equity import compare, maps, metrics
+from pages import common, map_view
+
+HEADLINE = "unconnected"
+
+data = common.load_or_stop()
+build = data.folder.name
+
+# Browser print gives a clean brief: no sidebar, header, toolbar, ward picker or download buttons.
+st.html("""<style>
+@media print {
+  [data-testid="stSidebar"], [data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"],
+  .st-key-ward-choice, .st-key-ward-year, .stDownloadButton, .no-print { display: none !important; }
+  [data-testid="stMainBlockContainer"] { padding: 0 !important; max-width: 100% !important; }
+  @page { size: letter portrait; margin: 12mm; }
+}
+</style>""")
+
+WARDS = {str(n): f"Ward {n}" for n in sorted(data.metrics.loc[data.metrics["geography"] == "ward", "area_id"]
+                                              .astype(int).unique())}
+YEARS = {str(year): common.period(year) for year in data.years}
+for key, value in (("ward-choice", common.url_choice("ward", WARDS, next(iter(WARDS)))),
+                   ("ward-year", common.url_choice("year", YEARS, str(data.latest_year)))):
+    if key not in st.session_state:
+        st.session_state[key] = value
+
+picker = st.columns([1, 1, 3])
+ward = picker[0].selectbox("Ward", list(WARDS), format_func=WARDS.get, key="ward-choice")
+year = int(picker[1].selectbox("ACS period", list(YEARS), format_func=YEARS.get, key="ward-year"))
+common.set_url(ward=ward, year=year)
+
+wards = data.metrics[(data.metrics["geography"] == "ward") & (data.metrics["metric"] == HEADLINE)
+                     & (data.metrics["year"] == year)].set_index("area_id")
+row = wards.loc[ward]
+city = data.metrics[(data.metrics["geography"] == "city") & (data.metrics["metric"] == HEADLINE)
+                    & (data.metrics["year"] == year)].iloc[0]
+ranks = compare.rank_ranges(wards["share"], wards["share_moe"]).loc[ward]
+versus_city = compare.compare_with_city(wards.loc[[ward], "share"], wards.loc[[ward], "share_moe"],
+                                        city["share"], city["share_moe"])["comparison"].iloc[0]
+
+st.title(f"{WARDS[ward]}: households without internet")
+st.caption(f"American Community Survey {common.period(year)} estimates, with 90% margins of error. "
+           "Ward boundaries: 2023 ward map.")
+
+headline = st.columns(3)
+headline[0].metric(metrics.METRICS[HEADLINE].label, common.count_with_moe(row))
+headline[1].metric("Share of the ward's households", common.share_with_moe(row))
+headline[2].metric("Citywide share", common.share_with_moe(city))
+if ranks.notna().all():
+    st.markdown(f"**Rank among the {len(wards)} wards** (share of households without a subscription): "
+                f"{maps.describe_rank(ranks['rank'], ranks['rank_best'], ranks['rank_worst'], len(wards))}. "
+                f"The ward's share is {map_view.COMPARISON_WORDS[versus_city]}.")
+else:
+    st.markdown("**Rank among the wards:** not available (the ward's estimate is missing).")
+
+view = map_view.choropleth(build, "tract", HEADLINE, "share", year, "quantiles")
+tracts = map_view.tracts_in(data, "ward", ward, year, HEADLINE)
+in_ward = {geoid: {"in_ward": f"{common.format_share(weight)} of its households are in {WARDS[ward]}"}
+           for geoid, weight in zip(tracts["GEOID"], tracts["Households in this area"])}
+outline = {"type": "FeatureCollection", "features": [
+    {"type": "Feature", "geometry": map_view.geometries(build, "ward")[ward], "properties": {"id": ward}}]}
+ward_bounds = data.boundaries("ward", web=True)
+layers = [map_view.area_layer(map_view.features_of(view, in_ward, in_ward), layer_id="ward-tracts"),
+          map_view.marker_layer(map_view.markers_of(view, in_ward), map_view.MARKER_RADIUS_PIXELS["tract"],
+                                layer_id="ward-unreliable"),
+          map_view.outline_layer(outline, "ward-outline", [200, 30, 30], 3)]
+
+map_column, side_column = st.columns([1.4, 1])
+with map_column:
+    st.markdown(f"**Census tracts of {WARDS[ward]}** (ward boundary in red)")
+    st.pydeck_chart(map_view.deck(layers, maps.view_of(ward_bounds[ward_bounds["area_id"] == ward], 520, 400),
+                                  map_view.tooltip(HEADLINE, "share", "{in_ward}")),
+                    height=420, key="ward-map",
+                    alt=f"Map of the census tracts of {WARDS[ward]} coloured by the share of households "
+                        "without an internet subscription; the tract table below has the same figures.")
+with side_column:
+    map_view.legend(view, HEADLINE, "share", "tract", "quantiles", counts=False)
+    st.caption("Tract colours use the same five classes as the citywide tract map, so they can be compared "
+               "across wards. Tracts split by the ward boundary are shown whole.")
+
+st.markdown(f"**Community areas in {WARDS[ward]}**")
+st.dataframe(map_view.community_areas_in_ward(data, ward, year, HEADLINE), hide_index=True, key="ward-community-areas",
+             width="stretch", column_config={"Share of the ward's households": map_view.PERCENT,
+                                             "Ward households living there": map_view.HOUSEHOLDS,
+                                             "Community area share": st.column_config.TextColumn(
+                                                 "Community area: share without a subscription")})
+
+st.markdown(f"**All measures for {WARDS[ward]}**")
+map_view.show_area_figures(data, "ward", ward, year, key="ward-figures")
+
+with st.expander(f"The {len(tracts)} census tracts with households in {WARDS[ward]}"):
+    st.dataframe(tracts, hide_index=True, key="ward-tracts", width="stretch",
+                 column_config={"Households in this area": st.column_config.NumberColumn(
+                     f"Tract's households in {WARDS[ward]}", format="percent")})
+st.caption("To print this brief, use your browser's Print command: the menus and buttons are left out.")

@@ -1,0 +1,95 @@
+"""The map page in a real browser: the deck canvas, switching views, tooltip, detail and shared links."""
+
+import re
+
+import pytest
+
+from equity import metrics
+
+from .conftest import open_page, wait_until_idle
+
+pytestmark = pytest.mark.browser
+
+MAP = '[data-testid="stDeckGlJsonChart"]'
+
+
+def wait_for_map(page) -> None:
+    page.wait_for_selector(f"{MAP} canvas", state="attached")
+    wait_until_idle(page)
+
+
+def heading(page) -> str:
+    return page.get_by_test_id("stHeading").filter(has_text=" by ").first.inner_text()
+
+
+def test_map_page_draws_the_map_canvas_with_its_legend_and_asks_no_tile_server(page, streamlit_server):
+    outside = []
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith((streamlit_server, "data:", "blob:")) else None)
+    open_page(page, f"{streamlit_server}/map")
+    wait_for_map(page)
+    assert page.locator(f"{MAP} canvas").count() >= 1
+    legend = page.locator(".equity-legend").inner_text()
+    assert "Darker = higher share" in legend and "Unreliable share (CV over 30%)" in legend
+    assert outside == []
+
+
+def test_switching_geography_and_measure_redraws_the_map_and_updates_the_link(page, streamlit_server):
+    open_page(page, f"{streamlit_server}/map")
+    page.get_by_test_id("stRadio").filter(has_text="Areas").get_by_text("Wards").click()
+    wait_for_map(page)
+    assert "by ward" in heading(page)
+    assert "geography=ward" in page.url
+    page.get_by_test_id("stSelectbox").filter(has_text="Measure").click()
+    page.get_by_role("option", name=metrics.METRICS["no_computer"].label).click()
+    wait_for_map(page)
+    assert metrics.METRICS["no_computer"].label.lower() in heading(page)
+    assert "metric=no_computer" in page.url
+    assert page.locator(f"{MAP} canvas").count() >= 1
+
+
+def test_hovering_over_the_city_shows_an_areas_figures_with_moes(page, streamlit_server):
+    open_page(page, f"{streamlit_server}/map")
+    wait_for_map(page)
+    box = page.locator(f"{MAP} canvas").first.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    tooltip = page.locator(".deck-tooltip")
+    tooltip.wait_for(state="visible")
+    text = tooltip.inner_text()
+    assert re.search(r"Share of households: \d+\.\d% ± \d+\.\d pts", text)
+    assert "Reliability of the share:" in text
+
+
+def test_clicking_an_area_opens_its_detail_and_puts_it_in_the_link(page, streamlit_server):
+    open_page(page, f"{streamlit_server}/map")
+    wait_for_map(page)
+    box = page.locator(f"{MAP} canvas").first.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_url(re.compile(r"area=\d+"))
+    wait_until_idle(page)
+    chosen = re.search(r"area=(\d+)", page.url).group(1)
+    detail = page.locator(".st-key-map-area-detail")
+    detail.wait_for()
+    name = page.get_by_test_id("stSelectbox").filter(has_text="Detail for one").locator("input").input_value()
+    assert detail.get_by_role("heading", name=name).is_visible()
+    assert detail.get_by_test_id("stDataFrame").count() >= 2  # its figures, and the tracts it contains
+    assert chosen
+
+
+def test_a_shared_link_restores_geography_measure_and_mode(page, streamlit_server):
+    open_page(page, f"{streamlit_server}/map?geography=ward&metric=no_computer&mode=count")
+    wait_for_map(page)
+    assert page.get_by_test_id("stRadio").filter(has_text="Areas").get_by_role("radio", name="Wards").is_checked()
+    assert page.get_by_test_id("stRadio").filter(has_text="Show as").get_by_role(
+        "radio", name="Number of households").is_checked()
+    measure = page.get_by_test_id("stSelectbox").filter(has_text="Measure").locator("input").input_value()
+    assert measure == metrics.METRICS["no_computer"].label
+    assert heading(page).startswith("Number of households")
+    assert "by ward" in heading(page)
+
+
+def test_a_bad_link_shows_a_notice_and_the_default_map(page, streamlit_server):
+    open_page(page, f"{streamlit_server}/map?geography=county")
+    wait_for_map(page)
+    notice = page.get_by_test_id("stAlert").first.inner_text()
+    assert "geography" in notice and "county" in notice
+    assert "by community area" in heading(page)

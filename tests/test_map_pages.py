@@ -1,0 +1,176 @@
+"""The map and ward pages in Streamlit's AppTest: switching views, URL state, bad links, area detail."""
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from equity import compare, config, maps, metrics
+
+TIMEOUT = 120
+
+
+def open_page(page: str, **params) -> AppTest:
+    at = AppTest.from_file(str(config.REPO_ROOT / "app.py"), default_timeout=TIMEOUT)
+    for name, value in params.items():
+        at.query_params[name] = value
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def rows_of(data, geography, metric="unconnected"):
+    table = data.metrics
+    return table[(table["geography"] == geography) & (table["metric"] == metric) & (table["year"] == data.latest_year)]
+
+
+def frame_with(at: AppTest, column: str):
+    """The first dataframe on the page that has ``column``."""
+    for frame in at.dataframe:
+        if column in frame.value.columns:
+            return frame.value
+    raise AssertionError(f"no table with a {column!r} column; tables: {[list(f.value.columns) for f in at.dataframe]}")
+
+
+# ---- map page -------------------------------------------------------------------------------------------
+
+def test_map_opens_on_community_area_shares_with_a_row_per_area_in_the_table(data):
+    at = open_page("pages/map.py")
+    assert at.radio(key="map-geography").value == "community_area"
+    assert at.radio(key="map-mode").value == "share"
+    table = frame_with(at, "area_name")
+    assert len(table) == len(rows_of(data, "community_area"))
+    assert at.query_params["geography"] == "community_area" and at.query_params["metric"] == "unconnected"
+
+
+def test_switching_to_wards_redraws_the_table_and_updates_the_url(data):
+    at = open_page("pages/map.py")
+    at.radio(key="map-geography").set_value("ward").run()
+    assert len(frame_with(at, "area_name")) == len(rows_of(data, "ward"))
+    assert at.query_params["geography"] == "ward"
+    assert any("by ward" in s.value for s in at.subheader)
+
+
+def test_switching_measure_and_mode_shows_counts_of_that_measure(data):
+    at = open_page("pages/map.py")
+    at.selectbox(key="map-metric").set_value("no_computer").run()
+    at.radio(key="map-mode").set_value("count").run()
+    assert at.query_params["metric"] == "no_computer" and at.query_params["mode"] == "count"
+    heading = next(s.value for s in at.subheader if "by community area" in s.value)
+    assert heading.startswith(maps.MODES["count"]) and metrics.METRICS["no_computer"].label.lower() in heading
+    table = frame_with(at, "count_reliability")
+    expected = rows_of(data, "community_area", "no_computer").set_index("area_id")["count_reliability"]
+    assert sorted(table["count_reliability"]) == sorted(expected)
+
+
+def test_table_is_sorted_from_most_to_least_need(data):
+    at = open_page("pages/map.py", metric="high_speed_broadband")
+    shares = frame_with(at, "share")["share"].dropna().tolist()
+    assert shares == sorted(shares)  # higher is better: lowest share (most need) first
+    at.selectbox(key="map-metric").set_value("unconnected").run()
+    shares = frame_with(at, "share")["share"].dropna().tolist()
+    assert shares == sorted(shares, reverse=True)
+
+
+def test_households_have_no_share_so_the_map_shows_the_number_with_a_note():
+    at = open_page("pages/map.py", metric="households", mode="share")
+    assert any("not a share" in info.value for info in at.info)
+    assert at.query_params["mode"] == "count"
+
+
+@pytest.mark.parametrize("name, value, widget, fallback", [
+    ("geography", "moon", "map-geography", "community_area"),
+    ("metric", "<script>alert(1)</script>", "map-metric", "unconnected"),
+    ("mode", "percent", "map-mode", "share"),
+    ("year", "1999", "map-year", None),
+    ("classes", "jenks", "map-classes", "quantiles"),
+])
+def test_bad_url_value_shows_a_notice_naming_it_and_falls_back(data, name, value, widget, fallback):
+    at = open_page("pages/map.py", **{name: value})
+    notices = [w.value for w in at.warning]
+    assert any(f"`{name}`" in n for n in notices), notices
+    expected = fallback if fallback is not None else str(data.latest_year)
+    shown = at.radio(key=widget) if widget in ("map-geography", "map-mode", "map-classes") else at.selectbox(key=widget)
+    assert str(shown.value) == expected
+    assert at.query_params[name] == expected
+
+
+def test_view_from_the_url_is_restored():
+    at = open_page("pages/map.py", geography="tract", metric="cellular_only", mode="count", classes="natural_breaks")
+    assert at.radio(key="map-geography").value == "tract"
+    assert at.selectbox(key="map-metric").value == "cellular_only"
+    assert at.radio(key="map-mode").value == "count"
+    assert at.radio(key="map-classes").value == "natural_breaks"
+    assert not at.warning
+
+
+def test_area_in_the_url_opens_its_detail_with_every_measure_compared_with_the_city(data):
+    ward = "20"
+    at = open_page("pages/map.py", geography="ward", area=ward)
+    assert at.selectbox(key="map-area-ward").value == ward
+    figures = frame_with(at, "Share compared with the city")
+    assert len(figures) == len(metrics.METRICS)
+    area = data.metrics[(data.metrics["geography"] == "ward") & (data.metrics["area_id"] == ward)
+                        & (data.metrics["year"] == data.latest_year)].set_index("metric")
+    city = data.metrics[(data.metrics["geography"] == "city") & (data.metrics["year"] == data.latest_year)].set_index("metric")
+    verdict = compare.compare_with_city(area["share"], area["share_moe"], city["share"].reindex(area.index),
+                                        city["share_moe"].reindex(area.index))["comparison"]
+    unconnected = figures.set_index("Measure").loc[metrics.METRICS["unconnected"].label, "Share compared with the city"]
+    assert verdict["unconnected"].split()[0] in unconnected  # "higher" / "lower" / "not"
+    tracts = frame_with(at, "Households in this area")
+    expected = data.crosswalks[(data.crosswalks["geography"] == "ward") & (data.crosswalks["target"] == ward)
+                               & (data.crosswalks["vintage"] == 2020)]
+    assert sorted(tracts["GEOID"]) == sorted(expected["tract"])
+    overlap = frame_with(at, "Share of the ward's households")
+    assert len(overlap) == (data.ward_community_areas["ward"] == ward).sum()
+
+
+def test_choosing_an_area_puts_it_in_the_url_and_switching_geography_clears_it():
+    at = open_page("pages/map.py")
+    at.selectbox(key="map-area-community_area").set_value("25").run()
+    assert at.query_params["area"] == "25"
+    assert frame_with(at, "Share compared with the city") is not None
+    at.radio(key="map-geography").set_value("tract").run()
+    assert "area" not in at.query_params
+    assert not at.warning
+
+
+def test_tract_detail_names_the_community_area_and_ward_it_belongs_to(data):
+    tract = rows_of(data, "tract").sort_values("count", ascending=False)["area_id"].iloc[0]
+    at = open_page("pages/map.py", geography="tract", area=tract)
+    parents = frame_with(at, "Share of the tract's households")
+    assert set(parents["Geography"]) == {"Community area", "Ward"}
+
+
+def test_unknown_area_in_the_url_shows_a_notice_and_no_detail():
+    at = open_page("pages/map.py", geography="ward", area="99")
+    assert any("`area`" in w.value for w in at.warning)
+    assert at.selectbox(key="map-area-ward").value == ""
+
+
+# ---- ward page ------------------------------------------------------------------------------------------
+
+def test_ward_page_shows_the_ward_in_the_url_with_its_figures_and_rank(data):
+    at = open_page("pages/ward.py", ward="20")
+    assert at.title[0].value.startswith("Ward 20")
+    row = rows_of(data, "ward").set_index("area_id").loc["20"]
+    assert at.metric[0].value == f"{row['count']:,.0f} ± {row['count_moe']:,.0f}"
+    wards = rows_of(data, "ward").set_index("area_id")
+    ranks = compare.rank_ranges(wards["share"], wards["share_moe"]).loc["20"]
+    sentence = next(m.value for m in at.markdown if "Rank among" in m.value)
+    assert maps.describe_rank(ranks["rank"], ranks["rank_best"], ranks["rank_worst"], len(wards)) in sentence
+    overlap = frame_with(at, "Share of the ward's households")
+    assert len(overlap) == (data.ward_community_areas["ward"] == "20").sum()
+
+
+def test_ward_page_with_a_bad_ward_falls_back_to_ward_1_with_a_notice():
+    at = open_page("pages/ward.py", ward="51")
+    assert any("`ward`" in w.value for w in at.warning)
+    assert at.title[0].value.startswith("Ward 1:")
+    assert at.query_params["ward"] == "1"
+
+
+def test_picking_another_ward_updates_the_brief_and_the_url():
+    at = open_page("pages/ward.py", ward="20")
+    at.selectbox(key="ward-choice").set_value("3").run()
+    assert at.title[0].value.startswith("Ward 3:")
+    assert at.query_params["ward"] == "3"
