@@ -13,6 +13,7 @@ navigation = st.navigation([
     st.Page("pages/map.py", title="Map", icon="🗺️"),
     st.Page("pages/ward.py", title="Your ward", icon="🏛️"),
     st.Page("pages/progress.py", title="Progress to targets", icon="🎯"),
+    st.Page("pages/libraries.py", title="Libraries: where to get online", icon="📚"),
     st.Page("pages/downloads.py", title="Downloads", icon="⬇️"),
     st.Page("pages/methodology.py", title="Methodology", icon="📖"),
 ])

@@ -526,21 +526,21 @@ def year_over_year(annual: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def point_radius_metres(sessions: pd.Series, largest_metres: float = 450.0,
-                        smallest_metres: float = 60.0) -> pd.Series:
-    """Map radius of each branch so that the circle's AREA is proportional to its sessions.
+def symbol_radius(sessions: pd.Series, largest: float = 14.0, smallest: float = 3.0) -> pd.Series:
+    """Map radius (in the caller's unit, e.g. pixels) of each branch's circle, its AREA proportional
+    to its sessions.
 
     Method: radius = largest x sqrt(sessions / max sessions) (area, not radius,
     carries the quantity, as in proportional-symbol cartography), floored at
-    ``smallest_metres`` so a branch with few or no sessions stays visible.
-    Missing sessions get the smallest radius.
+    ``smallest`` so a branch with few or no sessions stays visible and
+    pickable. Missing sessions get the smallest radius.
     """
     values = pd.to_numeric(sessions, errors="coerce")
     top = values.max()
     if not np.isfinite(top) or top <= 0:
-        return pd.Series(smallest_metres, index=sessions.index)
-    radius = largest_metres * np.sqrt(values.clip(lower=0) / top)
-    return radius.fillna(smallest_metres).clip(lower=smallest_metres)
+        return pd.Series(smallest, index=sessions.index, dtype=float)
+    radius = largest * np.sqrt(values.clip(lower=0) / top)
+    return radius.fillna(smallest).clip(lower=smallest)
 
 
 # ---- access beside the need ------------------------------------------------------------------------

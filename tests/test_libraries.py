@@ -438,7 +438,7 @@ def test_full_years_leave_out_any_year_with_a_partial_branch():
 
 def test_point_area_is_proportional_to_sessions():
     sessions = pd.Series([400.0, 100.0, 0.0, np.nan])
-    radius = libraries.point_radius_metres(sessions, largest_metres=400.0, smallest_metres=10.0)
+    radius = libraries.symbol_radius(sessions, largest=400.0, smallest=10.0)
     assert radius.iloc[0] == 400.0
     assert (radius.iloc[1] / radius.iloc[0]) ** 2 == pytest.approx(sessions.iloc[1] / sessions.iloc[0])
     assert radius.iloc[2] == 10.0 and radius.iloc[3] == 10.0

@@ -1,0 +1,274 @@
+"""Libraries: where people can get online, beside the need.
+
+The Chicago Public Library's branches over the choropleth of unconnected
+households, each area's access to a branch (flagging many unconnected
+households with no branch close by), and one branch's public computer
+sessions over the years with the unconnected households around it.
+Everything computed here comes from ``equity.libraries`` via the cache.
+"""
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from equity import libraries, maps, metrics
+from pages import common, library_layer, map_view
+
+data = common.load_or_stop()
+build = data.folder.name
+
+branches = data.library_table("branches")
+annual = libraries.annual_sessions(data.library_table("sessions"))
+changes = libraries.year_over_year(annual)
+access = data.library_table("access")
+unmatched = data.library_table("unmatched")
+
+GEOGRAPHIES = {"community_area": "Community areas", "ward": "Wards"}
+ACS_YEARS = {str(year): common.period(year) for year in data.years}
+FULL_YEARS = [str(year) for year in libraries.full_years(annual)]
+BRANCHES = dict(zip(branches["branch_key"], branches["branch"]))
+UNCONNECTED = metrics.METRICS["unconnected"].label
+NEAR = f"{libraries.NEAR_MILES:g} mile"
+CLOSE = f"{libraries.CLOSE_MILES:g} mile"
+
+
+def url_index(name: str, options, default: str) -> int:
+    """Position of the URL's choice for ``name`` among ``options`` (bad values fall back with a notice)."""
+    return list(options).index(common.url_choice(name, options, default))
+
+
+def miles(value: float) -> str:
+    return "—" if pd.isna(value) else f"{value:.2f} mi"
+
+
+def with_moe(value: float, moe: float) -> str:
+    return "—" if pd.isna(value) else f"{common.format_count(value)} ± {common.format_count(moe)}"
+
+
+st.title("Libraries: where to get online")
+st.caption("A household without an internet subscription or a computer can use the free computers, Wi-Fi "
+           "and help at any of the Chicago Public Library's branches. This page sets the branches beside the "
+           "need: where unconnected households live, how far they are from a branch, and how much the "
+           "branches' public computers are used.")
+
+controls = st.columns([1.2, 1.4, 1.2, 1.4])
+geography_name = controls[0].radio("Areas", list(GEOGRAPHIES), format_func=GEOGRAPHIES.get, key="lib-geography",
+                                   index=url_index("geography", GEOGRAPHIES, "community_area"))
+year = int(controls[1].selectbox("ACS period", list(ACS_YEARS), format_func=ACS_YEARS.get, key="lib-year",
+                                 index=url_index("year", ACS_YEARS, str(data.latest_year))))
+sessions_year = int(controls[2].selectbox(
+    "Computer sessions in", FULL_YEARS, key="lib-sessions-year", index=url_index("sessions", FULL_YEARS, FULL_YEARS[-1]),
+    help="Full calendar years only: 2023 covers January–April and is not compared with whole years."))
+show_branches = controls[3].toggle("Show public library branches", value=True, key="lib-show-branches")
+
+singular = map_view.GEOGRAPHY_SINGULAR[geography_name]
+shown = access[(access["geography"] == geography_name) & (access["year"] == year)].set_index("area_id")
+
+# ---- the map -----------------------------------------------------------------------------------------
+
+st.subheader(f"Unconnected households by {singular}, {common.period(year)}, and the library branches")
+
+
+def area_lines(row) -> str:
+    lines = [f"{UNCONNECTED}: {with_moe(row['unconnected'], row['unconnected_moe'])}",
+             f"Branches inside: {row['branches_inside']}; within {NEAR}: {row['branches_near']}",
+             f"Households' mean distance to the nearest branch: {miles(row['mean_miles_to_nearest_branch'])}",
+             "Unconnected households per nearby branch: "
+             + (with_moe(row["unconnected_per_branch"], row["unconnected_per_branch_moe"])
+                if row["branches_near"] else f"no branch within {NEAR}")]
+    if row["access_gap"]:
+        lines.append(f"⚑ Many unconnected households and no branch close by (within {CLOSE} on average)")
+    return "\n".join(lines)
+
+
+view = map_view.choropleth(build, geography_name, "unconnected", "count", year, "quantiles")
+features = library_layer.with_details(view["features"], {area_id: area_lines(row) for area_id, row in shown.iterrows()})
+layers = [map_view.area_layer(features), map_view.marker_layer(view["markers"])]
+if show_branches:
+    layers.append(library_layer.branch_layer(build, sessions_year))
+map_column, legend_column = st.columns([3, 1.15])
+with map_column:
+    st.pydeck_chart(map_view.deck(layers, view["view"], library_layer.TOOLTIP), height=600, key="lib-map",
+                    alt=f"Map of unconnected households by {singular} with the public library branches as circles; "
+                        "the tables below have the same figures.")
+    st.caption("Hover over a branch or an area for its figures. Drag to pan, scroll to zoom.")
+with legend_column:
+    map_view.legend(view, "unconnected", "count", geography_name, "quantiles")
+    if show_branches:
+        library_layer.legend(build, sessions_year)
+
+# ---- access beside the need ------------------------------------------------------------------------------
+
+st.subheader(f"Which {GEOGRAPHIES[geography_name].lower()} have many unconnected households and no branch close by")
+st.markdown(
+    f"An area is **flagged** when both hold: it has **many unconnected households** (at or above the median of "
+    f"the {len(shown)} {GEOGRAPHIES[geography_name].lower()}, {common.period(year)}), and **no branch is close "
+    f"by**: its households are on average more than **{CLOSE}** (about a 15-minute walk) in a straight line "
+    f"from their nearest branch. Distances are weighted by where households live (2020 block groups with their "
+    f"ACS 2017–2021 households), not measured from the middle of the area. *Nearby* branches are those inside "
+    f"the area or within {NEAR} of its boundary.")
+flagged = shown[shown["access_gap"]].sort_values("unconnected", ascending=False)
+if flagged.empty:
+    st.info(f"No {singular} is flagged in {common.period(year)}.")
+else:
+    st.markdown("**Flagged:** " + "; ".join(
+        f"{row['area_name']} ({with_moe(row['unconnected'], row['unconnected_moe'])} unconnected households, "
+        f"{miles(row['mean_miles_to_nearest_branch'])} on average)" for _, row in flagged.iterrows()))
+no_branch = shown[shown["branches_near"] == 0]
+if len(no_branch):
+    st.caption(f"No branch within {NEAR}: " + ", ".join(no_branch["area_name"])
+               + ". Their unconnected households per nearby branch cannot be computed; they sort last.")
+
+access_table = pd.DataFrame({
+    singular.capitalize(): shown["area_name"],
+    "ACS period": common.period(year),
+    "Measure": UNCONNECTED,
+    "Households (estimate)": shown["unconnected"],
+    "Households MOE (90%)": shown["unconnected_moe"],
+    "Branches inside": shown["branches_inside"],
+    f"Branches within {NEAR}": shown["branches_near"],
+    "Branch names inside": shown["branch_names"],
+    "Mean miles to the nearest branch (household-weighted)": shown["mean_miles_to_nearest_branch"],
+    "Unconnected households per nearby branch": shown["unconnected_per_branch"],
+    "Per branch MOE (90%)": shown["unconnected_per_branch_moe"],
+    "Many unconnected households": shown["many_unconnected"],
+    f"Branch close by (≤ {CLOSE})": shown["branch_close"],
+    "Flagged": shown["access_gap"],
+}).sort_values("Unconnected households per nearby branch", ascending=False, na_position="last")
+st.dataframe(access_table.drop(columns=["ACS period", "Measure"]), hide_index=True, key="lib-access-table",
+             width="stretch", column_config={
+                 "Households (estimate)": st.column_config.NumberColumn(f"{UNCONNECTED} (estimate)", format="%.0f"),
+                 "Households MOE (90%)": st.column_config.NumberColumn("± MOE (90%)", format="%.0f"),
+                 "Mean miles to the nearest branch (household-weighted)": st.column_config.NumberColumn(
+                     "Mean miles to nearest branch", format="%.2f",
+                     help="Household-weighted straight-line distance to the nearest branch."),
+                 "Unconnected households per nearby branch": st.column_config.NumberColumn(
+                     format="%.0f", help=f"Unconnected households ÷ branches inside or within {NEAR}."),
+                 "Per branch MOE (90%)": st.column_config.NumberColumn("± MOE (90%) per branch", format="%.0f"),
+             })
+common.download_extract(access_table, f"library-access-{geography_name}-{year}", key="lib-access-download")
+
+# ---- one branch --------------------------------------------------------------------------------------------
+
+st.subheader("One branch: public computer sessions over the years")
+branch_key = st.selectbox("Branch", list(BRANCHES), format_func=BRANCHES.get, key="lib-branch",
+                          index=url_index("branch", BRANCHES, next(iter(BRANCHES))))
+common.set_url(geography=geography_name, year=year, sessions=sessions_year, branch=branch_key)
+branch = branches.set_index("branch_key").loc[branch_key]
+history = changes[changes["branch_key"] == branch_key].sort_values("year")
+st.markdown(f"**{branch['branch']}** · {branch['address']}, Chicago {branch['zip']} · {branch['hours']}")
+
+history = history.assign(
+    reported=history["partial_year"].map({True: "Partial year", False: "Full year"}),
+    months=history["months_reported"].map(lambda n: f"{n} of 12 months"))
+full = history[~history["partial_year"]]
+chart_column, need_column = st.columns([1.6, 1])
+with chart_column:
+    base = alt.Chart(history).encode(
+        x=alt.X("year:O", title="Calendar year", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("sessions:Q", title="Public computer sessions", axis=alt.Axis(format=",.0f")),
+        tooltip=[alt.Tooltip("year:O", title="Year"), alt.Tooltip("sessions:Q", title="Sessions", format=",.0f"),
+                 alt.Tooltip("months:N", title="Months")])
+    line = base.transform_filter(alt.datum.partial_year == False).mark_line(color="#d95f02")  # noqa: E712
+    points = base.mark_point(size=80, filled=True, stroke="#d95f02", strokeWidth=2).encode(
+        fill=alt.Fill("reported:N", title=None, legend=alt.Legend(orient="bottom"),
+                      scale=alt.Scale(domain=["Full year", "Partial year"],
+                                      range=["#d95f02", "white"])))
+    labels = base.transform_filter(alt.datum.partial_year == True).mark_text(  # noqa: E712
+        dy=16, fontSize=11, color="#333").encode(text="months:N")
+    st.altair_chart((line + points + labels).properties(height=300), width="stretch", key="lib-branch-chart")
+    st.caption("The 2020 drop is the COVID-19 closures (branches closed in March 2020 and reopened in stages); "
+               "the years after show the recovery. 2023 covers January–April only: it is drawn hollow and "
+               "never compared with a whole year.")
+
+with need_column:
+    need = data.library_table("surrounding_need")
+    need = need[(need["branch_key"] == branch_key) & (need["year"] == year)]
+    pairs = data.library_table("surrounding_tracts")
+    pairs = pairs[pairs["branch_key"] == branch_key]
+    if need.empty:
+        st.info(f"No Chicago census tract has its centre within {libraries.SURROUNDING_MILES:g} mile of this branch.")
+    else:
+        around = need.iloc[0]
+        st.metric(f"Unconnected households in the {len(pairs)} tracts within {libraries.SURROUNDING_MILES:g} mile",
+                  with_moe(around["unconnected"], around["unconnected_moe"]),
+                  help=f"{UNCONNECTED}, {common.period(year)}. Census tracts whose representative point is within "
+                       f"{libraries.SURROUNDING_MILES:g} mile of the branch, counted whole; the MOE of the sum "
+                       "follows the ACS handbook.")
+    latest = full.iloc[-1] if len(full) else None
+    if latest is not None and pd.notna(latest["change"]):
+        st.metric(f"Sessions in {int(latest['year'])} (latest full year)", common.format_count(latest["sessions"]),
+                  delta=f"{latest['change']:+,.0f} ({latest['percent_change']:+.0f}%) from {int(latest['year']) - 1}")
+
+sessions_table = pd.DataFrame({
+    "Branch": branch["branch"],
+    "Year": history["year"],
+    "Public computer sessions": history["sessions"],
+    "Months reported": history["months_reported"],
+    "Months with sessions": history["months_with_sessions"],
+    "Change from the previous year": history["change"],
+    "Change (%)": history["percent_change"],
+    "Note": history["partial_year"].map({True: "Partial year: not compared with whole years", False: ""}),
+})
+with st.expander(f"Sessions year by year at {branch['branch']}"):
+    st.dataframe(sessions_table, hide_index=True, key="lib-sessions-table", width="stretch", column_config={
+        "Year": st.column_config.NumberColumn(format="%d"),
+        "Public computer sessions": st.column_config.NumberColumn(format="%.0f"),
+        "Change from the previous year": st.column_config.NumberColumn(format="%+.0f"),
+        "Change (%)": st.column_config.NumberColumn(format="%+.1f"),
+    })
+    common.download_extract(sessions_table, f"library-sessions-{branch_key}", key="lib-sessions-download")
+
+tract_rows = data.metrics[(data.metrics["geography"] == "tract") & (data.metrics["metric"] == "unconnected")
+                          & (data.metrics["year"] == year)].set_index("area_id")
+around_table = pd.DataFrame({
+    "Census tract": pairs["tract"].map(maps.tract_label),
+    "Census tract GEOID": pairs["tract"],
+    "Miles from the branch": pairs["miles"],
+    "ACS period": common.period(year),
+    "Measure": UNCONNECTED,
+    "Households (estimate)": pairs["tract"].map(tract_rows["count"]),
+    "Households MOE (90%)": pairs["tract"].map(tract_rows["count_moe"]),
+    "Households reliability": pairs["tract"].map(tract_rows["count_reliability"]),
+})
+with st.expander(f"The census tracts within {libraries.SURROUNDING_MILES:g} mile of {branch['branch']}"):
+    st.dataframe(around_table, hide_index=True, key="lib-tracts-table", width="stretch", column_config={
+        "Miles from the branch": st.column_config.NumberColumn(format="%.2f"),
+        "Households (estimate)": st.column_config.NumberColumn(f"{UNCONNECTED} (estimate)", format="%.0f"),
+        "Households MOE (90%)": st.column_config.NumberColumn("± MOE (90%)", format="%.0f"),
+    })
+    common.download_extract(around_table, f"library-tracts-{branch_key}-{year}", key="lib-tracts-download")
+
+# ---- every branch, and the rows that match none ----------------------------------------------------------
+
+with st.expander(f"All {len(branches)} branches with their computer sessions in {sessions_year}"):
+    in_year = changes[changes["year"] == sessions_year].set_index("branch_key")
+    all_branches = pd.DataFrame({
+        "Branch": branches["branch"],
+        "Address": branches["address"],
+        "ZIP": branches["zip"],
+        "Hours": branches["hours"],
+        "Phone": branches["phone"],
+        "Latitude": branches["latitude"],
+        "Longitude": branches["longitude"],
+        f"Public computer sessions {sessions_year}": branches["branch_key"].map(in_year["sessions"]),
+        f"Change from {sessions_year - 1}": branches["branch_key"].map(in_year["change"]),
+    })
+    st.dataframe(all_branches, hide_index=True, key="lib-branches-table", width="stretch", column_config={
+        f"Public computer sessions {sessions_year}": st.column_config.NumberColumn(format="%.0f"),
+        f"Change from {sessions_year - 1}": st.column_config.NumberColumn(format="%+.0f"),
+    })
+    common.download_extract(all_branches, f"library-branches-{sessions_year}", key="lib-branches-download")
+
+with st.expander(f"Rows of the sessions files that match no branch ({len(unmatched)})"):
+    st.caption("Every row of every yearly file is either matched to a branch of the City's list or listed "
+               "here with the reason, never dropped silently.")
+    unmatched_table = unmatched.rename(columns={"file": "File", "year": "Year", "line": "Line in the file",
+                                                "raw_name": "Name in the file", "ytd": "Sessions in the year",
+                                                "reason": "Why it is not matched"})
+    st.dataframe(unmatched_table, hide_index=True, key="lib-unmatched-table", width="stretch", column_config={
+        "Year": st.column_config.NumberColumn(format="%d"),
+        "Sessions in the year": st.column_config.NumberColumn(format="%.0f"),
+        "Why it is not matched": st.column_config.TextColumn(width="large"),
+    })
+    common.download_extract(unmatched_table, "library-sessions-unmatched", key="lib-unmatched-download")

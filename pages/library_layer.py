@@ -1,0 +1,100 @@
+"""The public library branches as a pydeck layer, for the Libraries page and the Map page.
+
+``branch_layer(build, year)`` gives the circles (area proportional to the
+branch's public computer sessions in a full calendar year). Deck tooltips are
+one template for every layer, so the branches and the areas under them share
+two fields: ``name`` (bold) and ``details`` (lines of text). ``TOOLTIP`` is
+that template; ``with_details`` gives area features their ``details``.
+Values are HTML-escaped by Streamlit, so the lines are plain text.
+"""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+import pydeck as pdk
+import streamlit as st
+
+from equity import libraries
+from pages import common
+
+BRANCH_LAYER = "library-branches"
+BRANCH_COLOUR = [217, 95, 2]
+"""ColorBrewer Dark2 orange: stands out from the YlGnBu blues of the choropleth."""
+LARGEST_PIXELS = 14.0
+SMALLEST_PIXELS = 3.0
+
+TOOLTIP = {"html": "<b>{name}</b><div style='white-space:pre-line'>{details}</div>",
+           "style": {"backgroundColor": "white", "color": "#1a1a1a", "fontSize": "13px",
+                     "border": "1px solid #999", "maxWidth": "340px"}}
+
+
+def sessions_label(sessions: float, year: int) -> str:
+    return f"Public computer sessions in {year}: {common.format_count(sessions)}"
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def branch_points(build: str, year: int) -> pd.DataFrame:
+    """One row per branch: position, radius, and the tooltip's name and details for ``year``.
+
+    ``build`` keys the cache to the data. Only the columns the layer draws
+    and its tooltip shows are kept.
+    """
+    data = common.dashboard_data()
+    branches = data.library_table("branches")
+    annual = libraries.annual_sessions(data.library_table("sessions"))
+    sessions = branches["branch_key"].map(annual[annual["year"] == year].set_index("branch_key")["sessions"])
+    details = [f"Chicago Public Library branch\n{address}, Chicago {zip_code}\nHours: {hours}\n"
+               f"{sessions_label(count, year)}"
+               for address, zip_code, hours, count in zip(branches["address"], branches["zip"],
+                                                          branches["hours"], sessions)]
+    return pd.DataFrame({
+        "name": branches["branch"],
+        "details": details,
+        "sessions": sessions,
+        "position": [[round(lon, 5), round(lat, 5)]
+                     for lon, lat in zip(branches["longitude"], branches["latitude"])],
+        "radius": libraries.symbol_radius(sessions, LARGEST_PIXELS, SMALLEST_PIXELS).round(2),
+    })
+
+
+def branch_layer(build: str, year: int) -> pdk.Layer:
+    """Orange circles with white rims, radius in screen pixels (the same size at every zoom).
+
+    The units are quoted (``"'pixels'"``): pydeck turns a bare string into a
+    data accessor (``@@=pixels``), which deck.gl cannot read as a unit.
+    """
+    points = branch_points(build, year)[["name", "details", "position", "radius"]]
+    return pdk.Layer("ScatterplotLayer", data=points, id=BRANCH_LAYER, get_position="position",
+                     get_radius="radius", radius_units="'pixels'", filled=True, stroked=True,
+                     get_fill_color=BRANCH_COLOUR + [220], get_line_color=[255, 255, 255],
+                     line_width_units="'pixels'", get_line_width=1, pickable=True, auto_highlight=True)
+
+
+def with_details(features: dict, lines: dict[str, str]) -> dict:
+    """Area features given the shared tooltip's ``details``: ``lines`` maps area_id to its text.
+
+    The feature's ``name`` property is kept; areas missing from ``lines`` get
+    an empty ``details``.
+    """
+    return {**features, "features": [
+        {**feature, "properties": {**feature["properties"],
+                                   "details": lines.get(feature["properties"]["id"], "")}}
+        for feature in features["features"]]}
+
+
+def legend(build: str, year: int) -> None:
+    """What the circles mean, with the largest branch's figure as the scale."""
+    points = branch_points(build, year)
+    top = points.loc[points["sessions"].idxmax()] if points["sessions"].notna().any() else None
+    size = int(2 * LARGEST_PIXELS)
+    colour = "#{:02x}{:02x}{:02x}".format(*BRANCH_COLOUR)
+    circle = (f'<span aria-hidden="true" style="display:inline-block;width:{size}px;height:{size}px;'
+              f'border-radius:50%;background:{colour};border:1px solid white;vertical-align:middle;'
+              f'margin-right:8px"></span>')
+    scale = (f"{html.escape(top['name'])}: {common.format_count(top['sessions'])} sessions"
+             if top is not None else "no sessions reported")
+    st.html(f"<div class='equity-legend' style='font-size:14px;line-height:1.6;margin-top:8px'>"
+            f"<div><b>Public library branches</b></div><div>{circle}Circle area = public computer "
+            f"sessions in {year}. Largest: {scale}.</div></div>")

@@ -1,0 +1,82 @@
+"""The library branch layer in a real browser: turn it on, hover over a branch, read its tooltip."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from equity import libraries, maps
+
+from .conftest import open_page, wait_until_idle
+
+pytestmark = pytest.mark.browser
+
+TILE_PIXELS = 512  # deck.gl's Web Mercator world is 512 pixels across at zoom 0
+
+
+def _mercator(longitude: float, latitude: float, zoom: float) -> tuple[float, float]:
+    """World pixel coordinates of a point in deck.gl's Web Mercator viewport."""
+    scale = TILE_PIXELS * 2 ** zoom / (2 * math.pi)
+    x = scale * (math.radians(longitude) + math.pi)
+    y = scale * (math.pi - math.log(math.tan(math.pi / 4 + math.radians(latitude) / 2)))
+    return x, y
+
+
+def _branch_pixel(chart_box: dict, view: dict, longitude: float, latitude: float) -> tuple[float, float]:
+    """Page pixel of a branch on a deck whose initial view is ``view`` (centre of the canvas)."""
+    centre_x, centre_y = _mercator(view["longitude"], view["latitude"], view["zoom"])
+    x, y = _mercator(longitude, latitude, view["zoom"])
+    return (chart_box["x"] + chart_box["width"] / 2 + x - centre_x,
+            chart_box["y"] + chart_box["height"] / 2 + y - centre_y)
+
+
+def _hover_tooltip(page, chart, view: dict, branch) -> str:
+    """Hover over the branch (and a few pixels around it) until the deck's tooltip appears; its text."""
+    chart.scroll_into_view_if_needed()
+    page.wait_for_timeout(1500)  # the deck draws its layers after the element appears
+    box = chart.bounding_box()
+    x, y = _branch_pixel(box, view, branch["longitude"], branch["latitude"])
+    tooltip = page.locator(".deck-tooltip")
+    for dx, dy in [(0, 0), (2, 0), (-2, 0), (0, 2), (0, -2), (4, 4), (-4, -4), (4, -4), (-4, 4)]:
+        page.mouse.move(x + dx - 30, y + dy - 30)
+        page.mouse.move(x + dx, y + dy, steps=5)
+        page.wait_for_timeout(400)
+        if tooltip.count() and tooltip.first.is_visible():
+            text = tooltip.first.inner_text()
+            if text.strip():
+                return text
+    return ""
+
+
+def _largest_branch(data, year: int):
+    annual = libraries.annual_sessions(data.library_table("sessions"))
+    in_year = annual[annual["year"] == year].set_index("branch_key")["sessions"]
+    branches = data.library_table("branches").set_index("branch_key")
+    key = in_year.idxmax()
+    return branches.loc[key], in_year[key]
+
+
+def _view(data) -> dict:
+    return maps.view_of(data.boundaries("community_area", web=True))
+
+
+def test_branch_tooltip_appears_when_the_layer_is_turned_on(page, streamlit_server, data):
+    year = max(libraries.full_years(libraries.annual_sessions(data.library_table("sessions"))))
+    branch, sessions = _largest_branch(data, year)
+    open_page(page, f"{streamlit_server}/libraries")
+    chart = page.get_by_test_id("stDeckGlJsonChart").first
+    toggle = page.get_by_text("Show public library branches")
+
+    toggle.click()
+    wait_until_idle(page)
+    off = _hover_tooltip(page, chart, _view(data), branch)
+    assert branch["branch"] not in off  # the area under it answers, not the branch
+
+    toggle.click()
+    wait_until_idle(page)
+    text = _hover_tooltip(page, chart, _view(data), branch)
+    assert branch["branch"] in text
+    assert branch["address"] in text
+    assert f"Public computer sessions in {year}: {sessions:,.0f}" in text
+    assert "Hours:" in text
