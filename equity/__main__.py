@@ -33,9 +33,12 @@ def _parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser("export", help="write a table of every measure with MOEs")
     export.add_argument("--geography", choices=geography.GEOGRAPHIES, required=True)
-    export.add_argument("--year", type=int, help="last year of the ACS period (default: latest loaded)")
+    export.add_argument("--year", type=int, action="append",
+                        help="last year of the ACS period (repeatable; default: latest loaded)")
     export.add_argument("--metric", action="append", choices=list(metrics.METRICS),
                         help="measure to include (repeatable; default: all)")
+    export.add_argument("--combine", metavar="IDS",
+                        help="comma-separated area ids of --geography to combine into one custom area, e.g. 1,2,77")
     export.add_argument("--format", choices=["csv", "geojson"], default="csv")
     export.add_argument("--output", "-o", help="file to write (default: standard output)")
     export.add_argument("--dictionary", help="also write the data dictionary CSV here")
@@ -60,18 +63,16 @@ def main(argv: list[str] | None = None) -> int:
             cache.build(snapshot, cache_root, _progress)
         else:
             data = cache.load(snapshot, cache_root, _progress)
-            payload = exports.export_text(data, args.geography, args.year, args.metric, args.format)
+            combine = args.combine.split(",") if args.combine is not None else None
+            payload = exports.export_bytes(data, args.geography, args.year, args.metric, args.format, combine)
             if args.output:
                 Path(args.output).write_bytes(payload)
                 _progress(f"wrote {args.output}")
             else:
                 sys.stdout.buffer.write(payload)
             if args.dictionary:
-                rows = data.metrics[data.metrics["geography"] == args.geography]
-                if args.metric:
-                    rows = rows[rows["metric"].isin(args.metric)]
-                table = exports.extract(rows, args.geography)
-                Path(args.dictionary).write_bytes(exports.to_csv_bytes(exports.data_dictionary(table)))
+                Path(args.dictionary).write_bytes(
+                    exports.export_bytes(data, args.geography, args.year, args.metric, "dictionary", combine))
     except (EquityError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import pandas as pd
 import streamlit as st
@@ -21,6 +21,26 @@ from equity.errors import EquityError
 MAX_PARAM_LENGTH = 200
 
 
+def _use_app_navigation() -> None:
+    """Route every request through app.py's ``st.navigation``.
+
+    A fresh Streamlit server treats a ``pages/`` folder as old-style
+    directory routing until app.py first calls ``st.navigation``: a deep
+    link such as ``/map?geography=ward`` opened before anyone loaded the home
+    page would run the page file without app.py (wrong sidebar, no page
+    config). When that happens, switch the server to app.py's navigation and
+    rerun; the URL and its query parameters are kept.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+_use_app_navigation()
+
+
 @st.cache_resource(show_spinner="Loading ACS data (building the cache on first use)…")
 def dashboard_data() -> cache.DashboardData:
     """The loaded cache, built from the raw snapshot if missing or stale; shared by all sessions."""
@@ -28,9 +48,19 @@ def dashboard_data() -> cache.DashboardData:
 
 
 def load_or_stop() -> cache.DashboardData:
-    """The dashboard data, or a clear error on the page (and nothing else drawn)."""
+    """The dashboard data, or a clear error on the page (and nothing else drawn).
+
+    If the build this server loaded has been replaced on disk (``python -m
+    equity fetch`` or ``build`` in another process removes old builds), the
+    shared copy is dropped and the current build loaded, because tract
+    tables and boundaries are read from the build folder on demand.
+    """
     try:
-        return dashboard_data()
+        data = dashboard_data()
+        if not (data.folder / "manifest.json").exists():
+            dashboard_data.clear()
+            data = dashboard_data()
+        return data
     except EquityError as exc:
         st.error(f"The data could not be loaded: {exc}")
         st.stop()
@@ -111,15 +141,25 @@ def metric_label(key: str) -> str:
 
 # ---- downloads -----------------------------------------------------------------
 
-def download_extract(table: pd.DataFrame, file_stem: str, key: str, label: str = "Download this table (CSV)") -> None:
-    """CSV of exactly ``table`` plus its data dictionary and the provenance note."""
+def download_extract(table: pd.DataFrame, file_stem: str, key: str, label: str = "Download this table (CSV)",
+                     choice: str | None = None, geojson: Callable[[], str] | None = None) -> None:
+    """CSV of exactly ``table`` plus its data dictionary and the provenance note.
+
+    ``choice`` (optional) names what the table holds in the provenance note;
+    ``geojson`` (optional) is a function giving the same table as GeoJSON,
+    run only when that fourth button is clicked.
+    """
     data = dashboard_data()
-    columns = st.columns(3)
+    columns = st.columns(4 if geojson else 3)
     columns[0].download_button(label, exports.to_csv_bytes(table), file_name=f"{file_stem}.csv",
                                mime="text/csv", key=f"{key}-csv", width="stretch", on_click="ignore")
     columns[1].download_button("Data dictionary (CSV)", exports.to_csv_bytes(exports.data_dictionary(table)),
                                file_name=f"{file_stem}-dictionary.csv", mime="text/csv",
                                key=f"{key}-dictionary", width="stretch", on_click="ignore")
-    columns[2].download_button("Provenance note (TXT)", exports.provenance(data.manifest).encode("utf-8"),
+    columns[2].download_button("Provenance note (TXT)", exports.provenance(data.manifest, choice).encode("utf-8"),
                                file_name=f"{file_stem}-provenance.txt", mime="text/plain",
                                key=f"{key}-provenance", width="stretch", on_click="ignore")
+    if geojson:
+        columns[3].download_button("Map layer (GeoJSON)", geojson, file_name=f"{file_stem}.geojson",
+                                   mime="application/geo+json", key=f"{key}-geojson", width="stretch",
+                                   on_click="ignore")

@@ -1,0 +1,137 @@
+"""Downloads: pick areas, measures and ACS periods, preview the table, take it away with its MOEs.
+
+Everything written out comes from ``equity.exports`` (the same code as
+``python -m equity export``); this page only gathers the choice and shows it.
+"""
+
+import streamlit as st
+
+from equity import compare, exports, geography, metrics
+from equity.errors import EquityError
+from pages import common
+
+AREA_CHOICES = {"city": "City of Chicago", "community_area": "Community areas", "ward": "Wards (2023 map)",
+                "tract": "Census tracts", exports.CUSTOM: "Custom area (combine several)"}
+COMBINE_CHOICES = {"community_area": "Community areas", "ward": "Wards", "tract": "Census tracts"}
+FILE_NAMES = {"city": "city", "community_area": "community-areas", "ward": "wards", "tract": "tracts",
+              exports.CUSTOM: "custom-area"}
+
+data = common.load_or_stop()
+
+
+@st.cache_data(show_spinner="Preparing the table…", max_entries=32)
+def extract_table(build: str, geography_name: str, years: tuple, metric_keys: tuple, combine: tuple | None):
+    """The extract for a choice; ``build`` (the cache folder) makes a rebuilt cache a new entry."""
+    return exports.build_extract(common.dashboard_data(), geography_name, list(years), list(metric_keys),
+                                 list(combine) if combine is not None else None)
+
+
+def area_label(geography_name: str):
+    """How an area is named in the picker: "Rogers Park (1)", "Ward 7", "Census tract 101 (Rogers Park)"."""
+    names = exports.area_names(data, geography_name)
+    if geography_name == "community_area":
+        return lambda area_id: f"{names.get(area_id, area_id)} ({area_id})"
+    if geography_name == "tract":
+        tracts = data.crosswalks[(data.crosswalks["geography"] == "community_area")
+                                 & (data.crosswalks["vintage"] == geography.tract_vintage(data.latest_year))]
+        labels = compare.tract_labels(tracts, exports.area_names(data, "community_area"))
+        return lambda area_id: f"{labels.get(area_id, names.get(area_id, area_id))} · {area_id}"
+    return lambda area_id: names.get(area_id, area_id)
+
+
+st.title("Downloads")
+st.caption("Choose the areas, measures and ACS periods, check the preview, then download the table with its "
+           "margins of error, a data dictionary explaining every column, and a note on where the numbers come "
+           "from. See the Methodology page for how the figures are made.")
+
+left, right = st.columns([2, 3])
+with left:
+    url_geo = common.url_choice("geo", AREA_CHOICES, "community_area")
+    geo = st.radio("Areas", list(AREA_CHOICES), index=list(AREA_CHOICES).index(url_geo),
+                   format_func=AREA_CHOICES.get, key="downloads-geo")
+    combine = None
+    base = geo
+    if geo == exports.CUSTOM:
+        url_base = common.url_choice("of", COMBINE_CHOICES, "community_area")
+        base = st.radio("Combine which kind of area?", list(COMBINE_CHOICES),
+                        index=list(COMBINE_CHOICES).index(url_base), format_func=COMBINE_CHOICES.get,
+                        horizontal=True, key="downloads-of")
+        options = sorted(exports.area_names(data, base).index, key=lambda a: (len(a), a))
+        linked = common.url_list("areas", options) if base == url_base else []
+        combine = st.multiselect(f"{COMBINE_CHOICES[base]} to combine into one area", options,
+                                 default=linked, format_func=area_label(base),
+                                 key=f"downloads-areas-{base}",
+                                 help="Figures and margins of error are recomputed for the combined area "
+                                      "from its census tracts, not added up from the separate areas' rounded "
+                                      "figures.")
+with right:
+    metric_keys = st.multiselect("Measures", list(metrics.METRICS),
+                                 default=common.url_list("metrics", list(metrics.METRICS), list(metrics.METRICS)),
+                                 format_func=common.metric_label, key="downloads-metrics")
+    year_options = [str(y) for y in data.years]
+    years = st.multiselect("ACS periods", year_options,
+                           default=common.url_list("years", year_options, [str(data.latest_year)]),
+                           format_func=lambda y: common.period(int(y)), key="downloads-years",
+                           help="Each period pools five years of survey answers; neighbouring periods share "
+                                "years, so compare them with care (see Methodology).")
+
+common.set_url(geo=geo, of=base if combine is not None else None, areas=combine or None,
+               metrics=metric_keys, years=years)
+
+missing = [what for what, chosen in [("at least one measure", metric_keys), ("at least one ACS period", years),
+                                     ("the areas to combine", combine if combine is not None else [True])]
+           if not chosen]
+if missing:
+    st.info(f"Choose {' and '.join(missing)} to see the table and its downloads.", icon="👈")
+    st.stop()
+
+try:
+    table = extract_table(str(data.folder), base, tuple(int(y) for y in years), tuple(metric_keys),
+                          tuple(combine) if combine is not None else None)
+except (ValueError, EquityError) as exc:
+    st.error(f"This table cannot be made: {exc}")
+    st.stop()
+
+areas = 1 if geo in ("city", exports.CUSTOM) else table.iloc[:, 0].nunique()
+area_word = {"city": "city", exports.CUSTOM: "custom area"}.get(geo, geography.GEOGRAPHY_LABELS.get(geo, "").lower())
+st.subheader("Preview")
+st.caption(f"{len(table):,} rows: {areas:,} {area_word}{'s' if areas != 1 else ''} × {len(metric_keys)} "
+           f"measure{'s' if len(metric_keys) != 1 else ''} × {len(years)} ACS period{'s' if len(years) != 1 else ''}, "
+           "one row per area, measure and period. Shares are shown as percentages here and written as "
+           "fractions (0.154 = 15.4%) in the file.")
+count_format = st.column_config.NumberColumn(format="localized")
+st.dataframe(table, hide_index=True, key="downloads-preview", column_config={
+    "Households (estimate)": count_format, "Households MOE (90%)": count_format,
+    "Universe: households (estimate)": count_format, "Universe MOE (90%)": count_format,
+    "Share of households": st.column_config.NumberColumn(format="percent"),
+    "Share MOE (90%)": st.column_config.NumberColumn(format="percent"),
+    "Households CV (%)": st.column_config.NumberColumn(format="%.1f"),
+    "Share CV (%)": st.column_config.NumberColumn(format="%.1f"),
+    "Ward": st.column_config.NumberColumn(format="%d", pinned=True),
+    "Community area number": st.column_config.NumberColumn(format="%d", pinned=True),
+    "Community area": st.column_config.TextColumn(pinned=True),
+    "Census tract GEOID": st.column_config.TextColumn(pinned=True),
+    "Area": st.column_config.TextColumn(pinned=True),
+})
+
+st.subheader("Download")
+year_part = "-".join(sorted(years))
+stem = f"chicago-{FILE_NAMES[geo]}-{year_part}"
+geojson = None
+if combine is None and geo in exports.GEOJSON_GEOGRAPHIES:
+    def geojson() -> str:
+        return exports.to_geojson(table, data.boundaries(geo), geo)
+common.download_extract(table, stem, key="downloads", label="Table (CSV)",
+                        choice=exports.describe_choice(base, [int(y) for y in years], metric_keys, combine),
+                        geojson=geojson)
+notes = ["CSV files are UTF-8 with a byte-order mark: Excel opens them directly; in pandas use "
+         "`encoding='utf-8-sig'`."]
+if geojson is None:
+    notes.append("A map layer (GeoJSON) is offered for community areas, wards and tracts; the city and a "
+                 "custom area are single areas.")
+elif len(metric_keys) * len(years) > 1:
+    notes.append("The map layer has one shape per row: with several measures or periods each area's shape "
+                 "repeats. Choose one measure and one period for a layer ready to colour in GIS software.")
+st.caption(" ".join(notes))
+st.markdown("Same table from the command line:")
+st.code(exports.command_line(base, [int(y) for y in years], metric_keys, combine), language="bash")
