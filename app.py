@@ -2,19 +2,20 @@
 
 import streamlit as st
 
-st.set_page_config(page_title="Chicago Digital Equity Dashboard", page_icon="📶", layout="wide")
+st.set_page_config(page_title="Chicago Digital Equity Dashboard", page_icon=":material/wifi:", layout="wide")
 
 # Streamlit's captions are faded grey (opacity 0.6); darken them to meet WCAG AA contrast (4.5:1).
 st.html("<style>[data-testid='stCaptionContainer'], [data-testid='stCaptionContainer'] p "
         "{ color: #4a4f57 !important; opacity: 1 !important; }</style>")
 
 navigation = st.navigation([
-    st.Page("pages/overview.py", title="Overview", icon="🏠", default=True),
-    st.Page("pages/map.py", title="Map", icon="🗺️"),
-    st.Page("pages/ward.py", title="Your ward", icon="🏛️"),
-    st.Page("pages/progress.py", title="Progress to targets", icon="🎯"),
-    st.Page("pages/libraries.py", title="Libraries: where to get online", icon="📚"),
-    st.Page("pages/downloads.py", title="Downloads", icon="⬇️"),
-    st.Page("pages/methodology.py", title="Methodology", icon="📖"),
+    st.Page("pages/overview.py", title="Overview", icon=":material/home:", default=True),
+    st.Page("pages/explorer.py", title="Neighborhood explorer", icon=":material/search:"),
+    st.Page("pages/map.py", title="Map", icon=":material/map:"),
+    st.Page("pages/ward.py", title="Your ward", icon=":material/account_balance:"),
+    st.Page("pages/progress.py", title="Progress to targets", icon=":material/flag:"),
+    st.Page("pages/libraries.py", title="Libraries: where to get online", icon=":material/local_library:"),
+    st.Page("pages/downloads.py", title="Downloads", icon=":material/download:"),
+    st.Page("pages/methodology.py", title="Methodology", icon=":material/menu_book:"),
 ])
 navigation.run()
