@@ -41,26 +41,6 @@ def _use_app_navigation() -> None:
 _use_app_navigation()
 
 
-def _use_app_navigation() -> None:
-    """Route every request through app.py's ``st.navigation``.
-
-    A fresh Streamlit server treats a ``pages/`` folder as old-style
-    directory routing until app.py first calls ``st.navigation``: a deep
-    link such as ``/map?geography=ward`` opened before anyone loaded the home
-    page would run the page file without app.py (wrong sidebar, no page
-    config). When that happens, switch the server to app.py's navigation and
-    rerun; the URL and its query parameters are kept.
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
-
-
-_use_app_navigation()
-
-
 @st.cache_resource(show_spinner="Loading ACS data (building the cache on first use)…")
 def dashboard_data() -> cache.DashboardData:
     """The loaded cache, built from the raw snapshot if missing or stale; shared by all sessions."""
