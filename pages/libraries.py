@@ -83,7 +83,8 @@ def area_lines(row) -> str:
 
 view = map_view.choropleth(build, geography_name, "unconnected", "count", year, "quantiles")
 features = library_layer.with_details(view["features"], {area_id: area_lines(row) for area_id, row in shown.iterrows()})
-layers = [map_view.area_layer(features), map_view.marker_layer(view["markers"])]
+layers = [map_view.area_layer(features),
+          map_view.marker_layer(view["markers"], map_view.MARKER_RADIUS_PIXELS[geography_name])]
 if show_branches:
     layers.append(library_layer.branch_layer(build, sessions_year))
 map_column, legend_column = st.columns([3, 1.15])

@@ -16,8 +16,8 @@ import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
-from equity import libraries
-from pages import common
+from equity import libraries, metrics
+from pages import common, map_view
 
 BRANCH_LAYER = "library-branches"
 BRANCH_COLOUR = [217, 95, 2]
@@ -82,6 +82,32 @@ def with_details(features: dict, lines: dict[str, str]) -> dict:
         {**feature, "properties": {**feature["properties"],
                                    "details": lines.get(feature["properties"]["id"], "")}}
         for feature in features["features"]]}
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def latest_full_year(build: str) -> int:
+    """The latest calendar year every branch reported in full (the Map page sizes circles by it)."""
+    annual = libraries.annual_sessions(common.dashboard_data().library_table("sessions"))
+    return libraries.full_years(annual)[-1]
+
+
+def over_choropleth(layers: list, build: str, view: dict, metric_key: str, mode: str,
+                    year: int) -> tuple[list, dict]:
+    """The Map page's ``layers`` with the branches on top, and the tooltip both share.
+
+    The area layer is redrawn with features given ``details`` from the figures
+    ``map_view.tooltip`` shows (count, share, reliability), so one template
+    reads for both areas and branches.
+    """
+    measure = "share" if mode == "share" else "number"
+    label = metrics.METRICS[metric_key].label
+    lines = {feature["properties"]["id"]: (
+        f"{label}: {feature['properties']['count']}\nShare of households: {feature['properties']['share']}\n"
+        f"Reliability of the {measure}: {feature['properties']['reliability']}")
+        for feature in view["features"]["features"]}
+    areas = map_view.area_layer(with_details(view["features"], lines))
+    redrawn = [areas if getattr(layer, "id", None) == map_view.AREA_LAYER else layer for layer in layers]
+    return redrawn + [branch_layer(build, year)], TOOLTIP
 
 
 def legend(build: str, year: int) -> None:

@@ -4,7 +4,7 @@ detail, and the same figures as a sortable table."""
 import streamlit as st
 
 from equity import exports, maps, metrics
-from pages import common, map_view
+from pages import common, library_layer, map_view
 
 data = common.load_or_stop()
 build = data.folder.name
@@ -62,12 +62,17 @@ def select_from_map() -> None:
 view = map_view.choropleth(build, geography_name, metric_key, mode, year, scheme)
 layers = [map_view.area_layer(view["features"]),
           map_view.marker_layer(view["markers"], map_view.MARKER_RADIUS_PIXELS[geography_name])]
+tooltip = map_view.tooltip(metric_key, mode)
+show_branches = st.toggle("Show public library branches", key="map-libraries")
+if show_branches:
+    layers, tooltip = library_layer.over_choropleth(layers, build, view, metric_key, mode,
+                                                    library_layer.latest_full_year(build))
 
 st.subheader(f"{maps.MODES[mode]} — {metric.label.lower()}, by {map_view.GEOGRAPHY_SINGULAR[geography_name]}, "
              f"{common.period(year)}")
 map_column, legend_column = st.columns([3, 1.15])
 with map_column:
-    st.pydeck_chart(map_view.deck(layers, view["view"], map_view.tooltip(metric_key, mode)), height=620,
+    st.pydeck_chart(map_view.deck(layers, view["view"], tooltip), height=620,
                     on_select=select_from_map, selection_mode="single-object", key=chart_key,
                     alt=f"Map of {maps.MODES[mode].lower()} {metric.label.lower()} by "
                         f"{map_view.GEOGRAPHY_SINGULAR[geography_name]}; the table below has the same figures.")
@@ -75,6 +80,8 @@ with map_column:
                "Drag to pan, scroll to zoom.")
 with legend_column:
     map_view.legend(view, metric_key, mode, geography_name, scheme)
+    if show_branches:
+        library_layer.legend(build, library_layer.latest_full_year(build))
 
 area_id = st.selectbox(f"Detail for one {map_view.GEOGRAPHY_SINGULAR[geography_name]}", list(AREA_OPTIONS),
                        format_func=AREA_OPTIONS.get, key=area_key)

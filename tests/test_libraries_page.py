@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -109,3 +111,20 @@ def test_unmatched_rows_are_shown(page, data):
     assert f"({len(unmatched)})" in expander.label
     frames = [f.value for f in expander.dataframe]
     assert len(frames[0]) == len(unmatched)
+
+
+def test_map_page_toggle_lays_the_branches_over_its_choropleth(data):
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    at.switch_page("pages/map.py")
+    at.run()
+    assert "library-branches" not in at.get("deck_gl_json_chart")[0].proto.json
+    at.toggle(key="map-libraries").set_value(True).run()
+    assert not at.exception
+    deck = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    layers = {layer["id"]: layer for layer in deck["layers"]}
+    assert len(layers["library-branches"]["data"]) == len(data.library_table("branches"))
+    # One tooltip template for both layers: every area feature carries the branch layer's fields.
+    assert "{details}" in at.get("deck_gl_json_chart")[0].proto.tooltip
+    features = layers["areas"]["data"]["features"]
+    assert all(feature["properties"]["details"] and feature["properties"]["name"] for feature in features)

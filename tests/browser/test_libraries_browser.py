@@ -80,3 +80,15 @@ def test_branch_tooltip_appears_when_the_layer_is_turned_on(page, streamlit_serv
     assert branch["address"] in text
     assert f"Public computer sessions in {year}: {sessions:,.0f}" in text
     assert "Hours:" in text
+
+
+def test_map_page_branch_layer_turns_on_and_shows_its_tooltip(page, streamlit_server, data):
+    year = max(libraries.full_years(libraries.annual_sessions(data.library_table("sessions"))))
+    branch, sessions = _largest_branch(data, year)
+    open_page(page, f"{streamlit_server}/map")
+    page.get_by_text("Show public library branches").click()
+    wait_until_idle(page)
+    text = _hover_tooltip(page, page.get_by_test_id("stDeckGlJsonChart").first, _view(data), branch)
+    assert branch["branch"] in text
+    assert f"Public computer sessions in {year}: {sessions:,.0f}" in text
+    assert "{" not in text  # every field of the shared template is filled
