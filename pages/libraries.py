@@ -30,6 +30,8 @@ BRANCHES = dict(zip(branches["branch_key"], branches["branch"]))
 UNCONNECTED = metrics.METRICS["unconnected"].label
 NEAR = f"{libraries.NEAR_MILES:g} mile"
 CLOSE = f"{libraries.CLOSE_MILES:g} mile"
+GAP_COLOUR = [202, 0, 32]
+"""ColorBrewer RdBu's darkest red: the flagged areas' outline, apart from the blues and the orange circles."""
 
 
 def url_index(name: str, options, default: str) -> int:
@@ -85,6 +87,9 @@ view = map_view.choropleth(build, geography_name, "unconnected", "count", year, 
 features = library_layer.with_details(view["features"], {area_id: area_lines(row) for area_id, row in shown.iterrows()})
 layers = [map_view.area_layer(features),
           map_view.marker_layer(view["markers"], map_view.MARKER_RADIUS_PIXELS[geography_name])]
+gaps = shown.index[shown["access_gap"]]
+if len(gaps):
+    layers.append(map_view.outline_layer(map_view.features_of(view, gaps), "access-gaps", GAP_COLOUR, 3))
 if show_branches:
     layers.append(library_layer.branch_layer(build, sessions_year))
 map_column, legend_column = st.columns([3, 1.15])
@@ -95,6 +100,10 @@ with map_column:
     st.caption("Hover over a branch or an area for its figures. Drag to pan, scroll to zoom.")
 with legend_column:
     map_view.legend(view, "unconnected", "count", geography_name, "quantiles")
+    st.html(f"<div style='font-size:14px;margin-top:6px'><span aria-hidden='true' style='display:inline-block;"
+            f"width:18px;height:12px;border:3px solid rgb{tuple(GAP_COLOUR)};vertical-align:middle;"
+            f"margin-right:6px'></span>Flagged: many unconnected households, no branch close by "
+            f"({len(gaps)})</div>")
     if show_branches:
         library_layer.legend(build, sessions_year)
 

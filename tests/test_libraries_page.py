@@ -128,3 +128,12 @@ def test_map_page_toggle_lays_the_branches_over_its_choropleth(data):
     assert "{details}" in at.get("deck_gl_json_chart")[0].proto.tooltip
     features = layers["areas"]["data"]["features"]
     assert all(feature["properties"]["details"] and feature["properties"]["name"] for feature in features)
+
+
+def test_flagged_areas_are_outlined_on_the_map(page, data):
+    access = data.library_table("access")
+    flagged = access[(access["geography"] == "community_area") & (access["year"] == data.latest_year)
+                     & access["access_gap"]]
+    deck = json.loads(page.get("deck_gl_json_chart")[0].proto.json)
+    outlines = {layer["id"]: layer for layer in deck["layers"]}["access-gaps"]["data"]["features"]
+    assert {feature["properties"]["id"] for feature in outlines} == set(flagged["area_id"])
