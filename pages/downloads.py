@@ -107,11 +107,8 @@ st.dataframe(table, hide_index=True, key="downloads-preview", column_config={
     "Share MOE (90%)": st.column_config.NumberColumn(format="percent"),
     "Households CV (%)": st.column_config.NumberColumn(format="%.1f"),
     "Share CV (%)": st.column_config.NumberColumn(format="%.1f"),
-    "Ward": st.column_config.NumberColumn(format="%d", pinned=True),
-    "Community area number": st.column_config.NumberColumn(format="%d", pinned=True),
-    "Community area": st.column_config.TextColumn(pinned=True),
-    "Census tract GEOID": st.column_config.TextColumn(pinned=True),
-    "Area": st.column_config.TextColumn(pinned=True),
+    "Ward": st.column_config.NumberColumn(format="%d"),
+    "Community area number": st.column_config.NumberColumn(format="%d"),
 })
 
 st.subheader("Download")
@@ -134,4 +131,4 @@ elif len(metric_keys) * len(years) > 1:
                  "repeats. Choose one measure and one period for a layer ready to colour in GIS software.")
 st.caption(" ".join(notes))
 st.markdown("Same table from the command line:")
-st.code(exports.command_line(base, [int(y) for y in years], metric_keys, combine), language="bash")
+st.code(exports.command_line(base, [int(y) for y in years], metric_keys, combine), language="bash", wrap_lines=True)
