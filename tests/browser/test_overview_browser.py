@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from .conftest import open_page
+from .conftest import open_page, wait_until_idle
 
 pytestmark = pytest.mark.browser
 
@@ -17,3 +17,13 @@ def test_overview_shows_citywide_unconnected_households_with_moe(page, streamlit
     metric = page.get_by_test_id("stMetric").filter(has_text="without an internet subscription").first
     assert headline in metric.inner_text()
     assert re.search(r"\d+\.\d% ± \d+\.\d pts", page.get_by_test_id("stMain").inner_text())
+
+
+def test_overview_links_into_the_neighborhood_explorer(page, streamlit_server):
+    open_page(page, streamlit_server)
+    for figure in ["without a computer", "cable, fiber or DSL"]:
+        assert page.get_by_test_id("stMetric").filter(has_text=figure).count() == 1
+    page.get_by_test_id("stPageLink").filter(has_text="Neighborhood explorer").click()
+    wait_until_idle(page)
+    assert page.url.split("?")[0].endswith("/explorer")
+    assert page.get_by_role("heading", name="Neighborhood explorer").is_visible()

@@ -1,0 +1,449 @@
+"""Neighborhood explorer: filter, rank and compare community areas or wards, and combine areas of your own.
+
+Every figure comes with its 90% margin of error; comparisons, rank ranges and
+combined figures are computed in ``equity.compare``. Filters and selections
+live in the URL, so a copied link restores the view.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from equity import compare, geography, metrics
+from equity.errors import EquityError
+from pages import common
+
+GEOGRAPHIES = {"community_area": "Community areas", "ward": "Wards"}
+SINGULAR = {"community_area": "community area", "ward": "ward"}
+VALUES = {"share": "Share of households", "count": "Number of households"}
+VALUE_BUTTONS = {"share": "Share", "count": "Households"}
+SORTS = {"highest": "Highest first", "lowest": "Lowest first", "name": "Name (A–Z)", "number": "Number"}
+CUSTOM_UNITS = {"community_area": "Community areas", "tract": "Census tracts"}
+NO_THRESHOLD = "none"
+SHARE_METRICS = [k for k, m in metrics.METRICS.items() if m.denominator]
+PERCENTS = [str(p) for p in range(0, 101)]
+COMPARISON_COLOURS = {  # Okabe-Ito palette: distinguishable with colour-blindness; shapes repeat the meaning
+    compare.HIGHER_THAN_CITY: ("#D55E00", "triangle-up"),
+    compare.LOWER_THAN_CITY: ("#0072B2", "triangle-down"),
+    compare.NOT_DIFFERENT: ("#6b6b6b", "circle"),
+    compare.NO_ESTIMATE: ("#bbbbbb", "square"),
+}
+CONTEXT_COLUMNS = ["median_household_income", "poverty_rate_18_64", "share_under_18", "share_65_plus"]
+
+data = common.load_or_stop()
+
+
+# ---- cached lookups ------------------------------------------------------------------
+
+@st.cache_data(show_spinner=False)
+def sides_table(folder: str) -> pd.DataFrame:
+    return compare.read_sides()
+
+
+@st.cache_data(show_spinner=False)
+def ward_side_table(folder: str) -> pd.DataFrame:
+    return compare.ward_sides(common.dashboard_data().ward_community_areas, compare.read_sides())
+
+
+@st.cache_data(show_spinner=False)
+def tract_options(folder: str, year: int) -> pd.Series:
+    loaded = common.dashboard_data()
+    xwalk = loaded.crosswalks
+    vintage = geography.tract_vintage(year)
+    cca = xwalk[(xwalk["geography"] == "community_area") & (xwalk["vintage"] == vintage)]
+    names = loaded.boundaries("community_area").set_index("area_id")["area_name"]
+    return compare.tract_labels(cca, names)
+
+
+@st.cache_data(show_spinner="Combining the chosen areas…")
+def combined(folder: str, unit: str, area_ids: tuple[str, ...], year: int) -> pd.DataFrame:
+    loaded = common.dashboard_data()
+    return compare.combine_areas(loaded.tract_estimates(), loaded.crosswalks, unit, list(area_ids), year)
+
+
+def forget(names: list[str]) -> None:
+    """Drop URL selections that mean something else once the geography or unit changes."""
+    for name in names:
+        st.query_params.pop(name, None)
+
+
+def difference_text(row) -> str:
+    """"+21.9 pts ± 3.1" for shares, "-51,431 ± 1,958" for household counts."""
+    if pd.isna(row["difference"]):
+        return "—"
+    if row["compared"] == "share":
+        return f"{row['difference'] * 100:+.1f} pts ± {row['difference_moe'] * 100:.1f}"
+    return f"{row['difference']:+,.0f} ± {row['difference_moe']:,.0f}"
+
+
+def number_key(area_id: str) -> int:
+    return int(area_id) if area_id.isdigit() else 0
+
+
+# ---- view controls -------------------------------------------------------------------
+
+st.title("Neighborhood explorer")
+st.caption("Filter, rank and compare Chicago's community areas and wards on home internet and computer access. "
+           "Every estimate has a 90% margin of error (±); rankings and comparisons take it into account.")
+
+year_options = [str(y) for y in data.years]
+geo = common.url_choice("geo", GEOGRAPHIES, "community_area")
+year = int(common.url_choice("year", year_options, str(data.latest_year)))
+metric_key = common.url_choice("metric", {k: m.label for k, m in metrics.METRICS.items()}, "unconnected")
+value = common.url_choice("value", VALUES, "share")
+
+controls = st.columns([1.5, 1.2, 2.2, 1.3])
+geo = controls[0].radio("Areas", list(GEOGRAPHIES), index=list(GEOGRAPHIES).index(geo), format_func=GEOGRAPHIES.get,
+                        horizontal=True, key="explorer-geo", on_change=forget, args=(["areas", "compare"],))
+year = int(controls[1].selectbox("ACS 5-year period", year_options, index=year_options.index(str(year)),
+                                 format_func=lambda y: common.period(int(y)).split(" ")[0], key="explorer-year"))
+metric_key = controls[2].selectbox("Measure", list(metrics.METRICS), index=list(metrics.METRICS).index(metric_key),
+                                   format_func=common.metric_label, key="explorer-metric")
+metric = metrics.METRICS[metric_key]
+if metric.denominator is None:
+    value = "count"
+    controls[3].caption("This measure is a count of households; it has no share.")
+else:
+    value = controls[3].radio("Rank by", list(VALUES), index=list(VALUES).index(value), format_func=VALUE_BUTTONS.get,
+                              horizontal=True, key="explorer-value")
+
+year_rows = data.metrics[data.metrics["year"] == year]
+area_rows = year_rows[year_rows["geography"] == geo]
+names = (area_rows.drop_duplicates("area_id").set_index("area_id")["area_name"]
+         .sort_index(key=lambda ids: ids.map(number_key)))
+all_ids = list(names.index)
+label_of = names.to_dict()
+noun = GEOGRAPHIES[geo].lower()
+
+
+# ---- filters -------------------------------------------------------------------------
+
+try:
+    sides = sides_table(str(data.folder))
+except EquityError as exc:
+    sides = None
+    st.warning(f"The sides-of-the-city filter is unavailable: {exc}")
+side_of = ({} if sides is None else
+           sides.set_index("community_area")["side"].to_dict() if geo == "community_area" else
+           ward_side_table(str(data.folder)).set_index("ward")["side"].to_dict())
+ward_ids = [str(w) for w in range(1, 51)]
+
+chosen_names = common.url_list("areas", all_ids)
+chosen_sides = common.url_list("sides", list(compare.SIDES)) if sides is not None else []
+chosen_wards = common.url_list("wards", ward_ids) if geo == "community_area" else []
+threshold_metric = common.url_choice("tmetric", [NO_THRESHOLD] + SHARE_METRICS, NO_THRESHOLD)
+threshold_min = int(common.url_choice("tmin", PERCENTS, "0"))
+threshold_max = int(common.url_choice("tmax", PERCENTS, "100"))
+sort = common.url_choice("sort", SORTS, "highest")
+
+with st.container(border=True):
+    st.markdown("**Filter**")
+    row = st.columns([2, 1.6, 1.2] if geo == "community_area" else [2, 1.6])
+    chosen_names = row[0].multiselect("By name", all_ids, default=chosen_names, format_func=label_of.get,
+                                      placeholder=f"All {noun}", key=f"explorer-areas-{geo}")
+    if sides is not None:
+        chosen_sides = row[1].multiselect(
+            "By side of the city", list(compare.SIDES), default=chosen_sides, placeholder="All sides",
+            key="explorer-sides",
+            help=None if geo == "community_area" else "A ward counts as on the side where most of its households live.")
+    if geo == "community_area":
+        chosen_wards = row[2].multiselect("In ward", ward_ids, default=chosen_wards, format_func=lambda w: f"Ward {w}",
+                                          placeholder="Any ward", key="explorer-wards",
+                                          help="Community areas sharing households with the chosen wards.")
+    row = st.columns([2, 2.8])
+    threshold_metric = row[0].selectbox(
+        "Threshold on", [NO_THRESHOLD] + SHARE_METRICS,
+        index=([NO_THRESHOLD] + SHARE_METRICS).index(threshold_metric),
+        format_func=lambda k: "No threshold" if k == NO_THRESHOLD else f"Share: {common.metric_label(k)}",
+        key="explorer-tmetric")
+    if threshold_min > threshold_max:
+        st.warning(f"The link's threshold runs from {threshold_min}% to {threshold_max}%; showing 0–100% instead.")
+        threshold_min, threshold_max = 0, 100
+    if threshold_metric == NO_THRESHOLD:
+        row[1].caption("Choose a measure to keep only areas whose share lies in a range you set.")
+    else:
+        threshold_min, threshold_max = row[1].slider(
+            "Keep areas whose share (%) lies between", 0, 100, (threshold_min, threshold_max), step=1,
+            format="%d%%", key="explorer-threshold")
+
+keep = pd.Series(True, index=pd.Index(all_ids))
+if chosen_names:
+    keep &= keep.index.isin(chosen_names)
+if chosen_sides:
+    keep &= keep.index.map(lambda a: side_of.get(a) in chosen_sides).astype(bool)
+if chosen_wards:
+    keep &= keep.index.isin(compare.community_areas_in_wards(data.ward_community_areas, chosen_wards))
+threshold_on = threshold_metric != NO_THRESHOLD and (threshold_min, threshold_max) != (0, 100)
+if threshold_on:
+    shares = area_rows[area_rows["metric"] == threshold_metric].set_index("area_id")["share"].reindex(keep.index)
+    keep &= compare.within_range(shares, threshold_min / 100, threshold_max / 100)
+shown_ids = list(keep.index[keep])
+
+
+# ---- ranking ---------------------------------------------------------------------------
+
+tab_rank, tab_compare, tab_custom, tab_context = st.tabs(
+    ["Ranking", "Compare areas", "Custom area", "Income and age"], key="explorer-tab")
+with tab_rank:
+    head = st.columns([3, 1])
+    sort = head[1].selectbox("Sort", list(SORTS), index=list(SORTS).index(sort), format_func=SORTS.get,
+                             key="explorer-sort", label_visibility="collapsed")
+
+city = year_rows[(year_rows["geography"] == "city") & (year_rows["metric"] == metric_key)].iloc[0]
+ranked = compare.ranking(area_rows[area_rows["metric"] == metric_key], city, value=value)
+ranked["side"] = ranked["area_id"].map(side_of).fillna("")
+ranked = ranked[ranked["area_id"].isin(shown_ids)]
+order = {"highest": (["value", "area_id"], [False, True]), "lowest": (["value", "area_id"], [True, True]),
+         "name": (["area_name"], [True]), "number": (["_number"], [True])}[sort]
+ranked = (ranked.assign(_number=ranked["area_id"].map(number_key))
+          .sort_values(order[0], ascending=order[1], na_position="last").drop(columns="_number"))
+
+with tab_rank:
+    head[0].markdown(f"**{common.metric_label(metric_key)}**, {common.period(year)}: showing "
+                     f"**{len(ranked)} of {len(all_ids)}** {noun}.")
+    if ranked.empty:
+        st.info("No area matches these filters. Remove a filter or widen the threshold.")
+    else:
+        is_share = value == "share"
+        axis_format = ".0%" if is_share else ",.0f"
+        city_value = city["share"] if is_share else None
+        chart_rows = ranked[["area_name", "value", "value_moe", "lower", "upper", "comparison", "rank",
+                             "rank_best", "rank_worst"]].copy()
+        chart_rows["estimate"] = [common.share_with_moe(r) if is_share else common.count_with_moe(r)
+                                  for _, r in ranked.iterrows()]
+        chart_rows["possible_ranks"] = [f"{b}–{w}" if pd.notna(b) else "—"
+                                        for b, w in zip(ranked["rank_best"], ranked["rank_worst"])]
+        chart_rows = chart_rows.drop(columns=["rank_best", "rank_worst"]).astype({"rank": "float"})
+        domain = [c for c in COMPARISON_COLOURS if c in set(chart_rows["comparison"])]
+        colour = alt.Color("comparison:N", title="Compared with the city",
+                           scale=alt.Scale(domain=domain, range=[COMPARISON_COLOURS[c][0] for c in domain]),
+                           legend=alt.Legend(orient="top"))
+        shape = alt.Shape("comparison:N", scale=alt.Scale(domain=domain, range=[COMPARISON_COLOURS[c][1] for c in domain]),
+                          legend=None)
+        y = alt.Y("area_name:N", sort=list(chart_rows["area_name"]), title=None,
+                  axis=alt.Axis(labelOverlap=False, labelLimit=220, labelFontSize=12))
+        x_title = f"{VALUES[value]}: {metric.label.lower()} (estimate and 90% interval)"
+        tooltip = [alt.Tooltip("area_name:N", title="Area"), alt.Tooltip("estimate:N", title="Estimate ± MOE"),
+                   alt.Tooltip("comparison:N", title="Compared with city"), alt.Tooltip("rank:Q", title="Rank"),
+                   alt.Tooltip("possible_ranks:N", title="Possible ranks")]
+        base = alt.Chart(chart_rows)
+        layers = [base.mark_rule(strokeWidth=2).encode(y=y, x=alt.X("lower:Q", title=x_title,
+                                                                     axis=alt.Axis(format=axis_format, orient="top")),
+                                                       x2="upper:Q", color=colour, tooltip=tooltip),
+                  base.mark_point(filled=True, size=70, opacity=1).encode(y=y, x="value:Q", color=colour, shape=shape,
+                                                                          tooltip=tooltip)]
+        if city_value is not None:
+            city_frame = pd.DataFrame({"city": [city_value], "label": [f"City {common.format_share(city_value)}"]})
+            layers.append(alt.Chart(city_frame).mark_rule(color="black", strokeDash=[5, 4]).encode(x="city:Q"))
+            layers.append(alt.Chart(city_frame).mark_text(align="left", dx=4, dy=-6, fontWeight="bold").encode(
+                x="city:Q", y=alt.value(0), text="label:N"))
+        chart = alt.layer(*layers).properties(height=alt.Step(22))
+        st.altair_chart(chart, key="explorer-ranking-chart",
+                        alt=f"{metric.label} by {SINGULAR[geo]} with 90% intervals" +
+                            (f"; dashed line: city {common.format_share(city_value)}" if city_value is not None else ""))
+        st.caption(
+            ("Dots are estimates, bars their 90% intervals, the dashed line the citywide figure. " if is_share else
+             "Dots are estimates, bars their 90% intervals. ")
+            + "'Higher' or 'lower than city' means the difference passes the Census Bureau's 90% significance test "
+            "on the share. 'Possible ranks' runs from 1 + the number of areas significantly higher to the "
+            "number of areas minus those significantly lower: ranks inside that range cannot be told apart.")
+
+        id_column = ("Community area number", "Community area") if geo == "community_area" else ("Ward", "Ward name")
+        table = pd.DataFrame({
+            id_column[0]: ranked["area_id"].map(number_key),
+            id_column[1]: ranked["area_name"],
+            "Side": ranked["side"],
+            "Share of households": ranked["share"],
+            "Share MOE (90%)": ranked["share_moe"],
+            "Households (estimate)": ranked["count"].round(0),
+            "Households MOE (90%)": ranked["count_moe"].round(0),
+            f"{VALUES[value]} reliability": ranked[f"{value}_reliability"],
+            "Compared with city (90% test)": ranked["comparison"],
+            "Rank (1 = highest)": ranked["rank"],
+            "Possible ranks: best": ranked["rank_best"],
+            "Possible ranks: worst": ranked["rank_worst"],
+        })
+        if metric.denominator is None:
+            table = table.drop(columns=["Share of households", "Share MOE (90%)"])
+        if geo == "ward":
+            table = table.drop(columns=[id_column[1]])
+        st.dataframe(table, hide_index=True, key="explorer-ranking-table", column_config={
+            "Share of households": st.column_config.NumberColumn(format="percent"),
+            "Share MOE (90%)": st.column_config.NumberColumn(format="percent", help="± percentage points"),
+            "Households (estimate)": st.column_config.NumberColumn(format="localized"),
+            "Households MOE (90%)": st.column_config.NumberColumn(format="localized"),
+            "Rank (1 = highest)": st.column_config.NumberColumn(help=f"Rank among all {len(all_ids)} {noun}"),
+        })
+        common.download_extract(table, f"explorer-{geo}-{metric_key}-{year}", key="explorer-ranking-download")
+
+
+# ---- compare chosen areas -------------------------------------------------------------
+
+compare_ids = common.url_list("compare", all_ids)
+with tab_compare:
+    compare_ids = st.multiselect(f"Choose two or more {noun} (the first is the one the others are tested against)",
+                                 all_ids, default=compare_ids, format_func=label_of.get,
+                                 key=f"explorer-compare-{geo}", max_selections=8)
+    if len(compare_ids) < 2:
+        st.info(f"Choose at least two {noun} to compare them side by side.")
+    else:
+        first_name = label_of[compare_ids[0]]
+        side_by_side = compare.compare_with_first(area_rows, compare_ids)
+        side_by_side["shown"] = [common.share_with_moe(r) if r["compared"] == "share" else common.count_with_moe(r)
+                                 for _, r in side_by_side.iterrows()]
+        wide = (side_by_side.pivot(index="metric", columns="area_id", values="shown")
+                .reindex([k for k in metrics.METRICS if k in set(side_by_side["metric"])])[compare_ids])
+        wide = wide.rename(columns=label_of).rename_axis(None, axis=1)
+        wide.insert(0, "Measure", wide.index.map(common.metric_label))
+        wide = wide.reset_index(drop=True)
+        st.markdown(f"**Every measure, ± 90% margin of error**, {common.period(year)}")
+        st.dataframe(wide, hide_index=True, key="explorer-compare-wide")
+        common.download_extract(wide, f"explorer-side-by-side-{geo}-{year}", key="explorer-wide-download")
+
+        st.markdown(f"**Differences from {first_name}** (90% test; shares compared in percentage points)")
+        differences = side_by_side[side_by_side["area_id"] != compare_ids[0]]
+        compare_table = pd.DataFrame({
+            "Area": differences["area_name"],
+            "Measure": differences["metric"].map(common.metric_label),
+            f"Difference from {first_name} ± MOE": [difference_text(r) for _, r in differences.iterrows()],
+            "Significance (90% test)": differences["comparison"],
+            "Compared on": differences["compared"].map({"share": "share of households", "count": "households"}),
+            "Difference (estimate)": differences["difference"],
+            "Difference MOE (90%)": differences["difference_moe"],
+        })
+        st.dataframe(compare_table, hide_index=True, key="explorer-compare-table", column_config={
+            "Difference (estimate)": st.column_config.NumberColumn(
+                format="%.4f", help="Shares as fractions (0.05 = 5 percentage points); households as counts."),
+            "Difference MOE (90%)": st.column_config.NumberColumn(format="%.4f"),
+        })
+        common.download_extract(compare_table, f"explorer-compare-{geo}-{year}", key="explorer-compare-download")
+
+        if metric.denominator is not None:
+            st.markdown(f"**Every pair, {metric.label.lower()} (share)**: read across: the row area is "
+                        "higher, lower or not different from the column area (90% test).")
+            picked = area_rows[(area_rows["metric"] == metric_key)].set_index("area_id").loc[compare_ids]
+            matrix = compare.pairwise_comparison(picked["area_name"], picked["share"], picked["share_moe"])
+            st.dataframe(matrix, key="explorer-compare-matrix")
+            common.download_extract(matrix.rename_axis("Area").reset_index(),
+                                    f"explorer-pairs-{geo}-{metric_key}-{year}", key="explorer-matrix-download")
+
+
+# ---- custom area ---------------------------------------------------------------------
+
+custom_unit = common.url_choice("cunit", CUSTOM_UNITS, "community_area")
+with tab_custom:
+    st.markdown("Combine any community areas or census tracts into one area and get its figures with margins "
+                "of error, computed from the tracts the way the published areas are.")
+    custom_unit = st.radio("Build from", list(CUSTOM_UNITS), index=list(CUSTOM_UNITS).index(custom_unit),
+                           format_func=CUSTOM_UNITS.get, horizontal=True, key="explorer-cunit",
+                           on_change=forget, args=(["custom"],))
+    if custom_unit == "tract":
+        tract_labels = tract_options(str(data.folder), year)
+        custom_options, custom_label = list(tract_labels.index), tract_labels.to_dict()
+    else:
+        cca_names = (year_rows[year_rows["geography"] == "community_area"].drop_duplicates("area_id")
+                     .set_index("area_id")["area_name"])
+        custom_options = sorted(cca_names.index, key=number_key)
+        custom_label = cca_names.to_dict()
+    custom_ids = common.url_list("custom", custom_options)
+    custom_ids = st.multiselect("Areas to combine", custom_options, default=custom_ids,
+                                format_func=lambda a: custom_label.get(a, a), key=f"explorer-custom-{custom_unit}",
+                                placeholder="Choose community areas" if custom_unit == "community_area"
+                                else "Type a tract number or community area")
+    if not custom_ids:
+        st.info("Choose one or more areas to combine.")
+    else:
+        try:
+            rows = combined(str(data.folder), custom_unit, tuple(custom_ids), year)
+        except EquityError as exc:
+            st.error(f"These areas could not be combined: {exc}")
+        except OSError as exc:
+            st.error(f"The tract figures could not be read ({exc}). The data cache was rebuilt while the app was "
+                     "running; restart the dashboard to load the new build.")
+        else:
+            rows = rows.set_index("metric")
+            city_rows = year_rows[year_rows["geography"] == "city"].set_index("metric").reindex(rows.index)
+            city_test = compare.compare_with_city(rows["share"], rows["share_moe"], city_rows["share"],
+                                                  city_rows["share_moe"])
+            city_test.loc[rows["share"].isna(), "comparison"] = ""
+            households = rows.loc["households"]
+            st.markdown(f"**Combined area: {len(custom_ids)} {CUSTOM_UNITS[custom_unit].lower()}**, "
+                        f"{common.count_with_moe(households)} households, {common.period(year)}")
+            custom_table = pd.DataFrame({
+                "Measure": rows.index.map(common.metric_label),
+                "Households (estimate)": rows["count"].round(0),
+                "Households MOE (90%)": rows["count_moe"].round(0),
+                "Households reliability": rows["count_reliability"],
+                "Share of households": rows["share"],
+                "Share MOE (90%)": rows["share_moe"],
+                "Share reliability": rows["share_reliability"],
+                "City share": city_rows["share"],
+                "Compared with city (90% test)": city_test["comparison"],
+            }).reset_index(drop=True)
+            st.dataframe(custom_table, hide_index=True, key="explorer-custom-table", column_config={
+                "Households (estimate)": st.column_config.NumberColumn(format="localized"),
+                "Households MOE (90%)": st.column_config.NumberColumn(format="localized"),
+                "Share of households": st.column_config.NumberColumn(format="percent"),
+                "Share MOE (90%)": st.column_config.NumberColumn(format="percent"),
+                "City share": st.column_config.NumberColumn(format="percent"),
+            })
+            st.caption("Areas chosen: " + "; ".join(custom_label.get(a, a) for a in custom_ids) + ". "
+                       + ("Tracts count whole, including any households outside the city. "
+                          if custom_unit == "tract" else
+                          "Tracts split between community areas count with their households' share in the chosen "
+                          "areas (CMAP crosswalk). ")
+                       + "Margins of error of combined areas follow the Census Bureau's handbook (ch. 8).")
+            common.download_extract(custom_table, f"explorer-custom-{year}", key="explorer-custom-download")
+
+
+# ---- context ---------------------------------------------------------------------------
+
+with tab_context:
+    st.markdown("How connectivity lines up with income, poverty and age. These context figures are estimated "
+                "from the snapshot's tract tables **without margins of error**: read them as approximate.")
+    context = data.context[data.context["geography"] == geo].set_index("area_id").reindex(shown_ids)
+    y_field, y_title = ("share", f"{metric.label} (share)") if metric.denominator else ("count", metric.label)
+    points = area_rows[area_rows["metric"] == metric_key].set_index("area_id").reindex(shown_ids)
+    scatter_rows = pd.DataFrame({
+        "area_name": points["area_name"],
+        "y": points[y_field],
+        "estimate": [common.share_with_moe(r) if y_field == "share" else common.count_with_moe(r)
+                     for _, r in points.iterrows()],
+        "median_household_income": context["median_household_income"],
+        "income": context["median_household_income"].map(lambda v: "—" if pd.isna(v) else f"${v:,.0f}"),
+    })
+    if scatter_rows.empty:
+        st.info("No area matches these filters.")
+    else:
+        scatter = alt.Chart(scatter_rows).mark_circle(size=80, opacity=0.8, color="#0072B2").encode(
+            x=alt.X("median_household_income:Q", title="Median household income (estimated, no MOE)",
+                    axis=alt.Axis(format="$,.0f")),
+            y=alt.Y("y:Q", title=y_title, axis=alt.Axis(format=".0%" if y_field == "share" else ",.0f")),
+            tooltip=[alt.Tooltip("area_name:N", title="Area"), alt.Tooltip("estimate:N", title="Estimate ± MOE"),
+                     alt.Tooltip("income:N", title="Median household income")])
+        st.altair_chart(scatter.properties(height=420), key="explorer-context-chart",
+                        alt=f"{y_title} against median household income, one point per {SINGULAR[geo]}")
+        context_table = pd.DataFrame({
+            ("Community area" if geo == "community_area" else "Ward"): points["area_name"],
+            y_title + " (estimate)": points[y_field],
+            y_title + " MOE (90%)": points[f"{y_field}_moe"],
+            **{metrics.CONTEXT_LABELS[c]: context[c] for c in CONTEXT_COLUMNS},
+        }).reset_index(drop=True)
+        percent = st.column_config.NumberColumn(format="percent")
+        st.dataframe(context_table, hide_index=True, key="explorer-context-table", column_config={
+            y_title + " (estimate)": percent if y_field == "share" else None,
+            y_title + " MOE (90%)": percent if y_field == "share" else None,
+            metrics.CONTEXT_LABELS["median_household_income"]: st.column_config.NumberColumn(format="dollar"),
+            **{metrics.CONTEXT_LABELS[c]: percent for c in CONTEXT_COLUMNS[1:]},
+        })
+        common.download_extract(context_table, f"explorer-context-{geo}-{year}", key="explorer-context-download")
+
+
+common.set_url(geo=geo, year=year if year != data.latest_year else None, metric=metric_key,
+               value=value if metric.denominator else None, areas=chosen_names, sides=chosen_sides,
+               wards=chosen_wards, tmetric=None if threshold_metric == NO_THRESHOLD else threshold_metric,
+               tmin=threshold_min if threshold_on and threshold_min else None,
+               tmax=threshold_max if threshold_on and threshold_max != 100 else None,
+               sort=None if sort == "highest" else sort, compare=compare_ids, cunit=custom_unit, custom=custom_ids)
