@@ -46,6 +46,27 @@ TARGET_COLUMNS = ["metric", "geography", "area_id", "measure", "baseline_year", 
                   "target_year", "source"]
 MILESTONE_COLUMNS = ["name", "date", "value", "target", "target_date", "source", "unit"]
 
+TARGET_COLUMN_MEANINGS = {
+    "metric": "What is measured: one of " + ", ".join(metrics.METRICS) + ".",
+    "geography": "city, community_area or ward.",
+    "area_id": "Empty (or 'chicago') for the city; the community area number (1–77) or ward number (1–50).",
+    "measure": "count (households) or share (a fraction 0–1: write 90% as 0.9).",
+    "baseline_year": "Last year of the baseline ACS 5-year period (2021 = 2017–2021). Its value is computed, "
+                     "never typed.",
+    "target_value": "The number of households (count) or share (0–1) to reach.",
+    "target_year": "The year to reach it by (after the baseline year, at most 2035).",
+    "source": "Where the target comes from, in words, with any assumption.",
+}
+MILESTONE_COLUMN_MEANINGS = {
+    "name": "What the milestone counts; rows with the same name are successive reports.",
+    "date": "The date the count refers to (YYYY-MM-DD).",
+    "value": "The count on that date (0 or more).",
+    "target": "The count to reach (above 0).",
+    "target_date": "The date to reach it by (YYYY-MM-DD).",
+    "source": "Where the value comes from; start with 'Illustrative' for example values.",
+    "unit": "What is counted, e.g. parks, households, devices.",
+}
+
 TARGET_GEOGRAPHIES = ("city", "community_area", "ward")
 MEASURES = ("count", "share")
 

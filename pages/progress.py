@@ -106,7 +106,7 @@ def pareto_chart(gap: pd.DataFrame, area_title: str) -> alt.LayerChart:
                        axis=alt.Axis(format="%", orient="right", titleColor="#b03a0b"))
     running = alt.Chart(shown).mark_line(color="#b03a0b", point=alt.OverlayMarkDef(color="#b03a0b", size=20)).encode(
         x=x, y=share_axis, tooltip=tooltip)
-    half = alt.Chart(shown).mark_rule(strokeDash=[4, 4], color="#b03a0b").encode(y=alt.datum(0.5))
+    half = alt.Chart(shown).mark_rule(strokeDash=[4, 4], color="#b03a0b", aria=False).encode(y=alt.datum(0.5))
     return alt.layer(bars + errors, running + half).resolve_scale(y="independent").properties(height=460)
 
 
@@ -116,7 +116,8 @@ def upload_box(kind: str, validate, shipped: pd.DataFrame, shipped_name: str) ->
     """File uploader for one kind of file; returns the table in use (the upload if good, else as before)."""
     state = f"progress-{kind}"
     file = st.file_uploader(f"Your {kind} file (CSV, at most {targets.MAX_FILE_BYTES // 1_000_000} MB)",
-                            type=["csv"], key=f"{state}-upload")
+                            type=["csv"], key=f"{state}-upload",
+                            max_upload_size=max(1, targets.MAX_FILE_BYTES // 1_000_000))
     if file is not None and st.session_state.get(f"{state}-seen") != file.file_id:
         st.session_state[f"{state}-seen"] = file.file_id
         frame, problems = validate(file.getvalue())
@@ -128,14 +129,14 @@ def upload_box(kind: str, validate, shipped: pd.DataFrame, shipped_name: str) ->
         listed = "\n".join(f"- {p}" for p in problems[:30])
         more = f"\n- … and {len(problems) - 30} more" if len(problems) > 30 else ""
         st.error(f"**{name}** was not used: {len(problems)} problem(s). Nothing changed; the {kind} shown are "
-                 f"still the ones from before.\n\n{listed}{more}", icon="🚫")
+                 f"still the ones from before.\n\n{listed}{more}", icon=":material/block:")
     in_use = st.session_state.get(state)
     if in_use is None:
         st.caption(f"In use: the project's file `{shipped_name}`.")
         table = shipped
     else:
         st.success(f"In use for this session: your file **{in_use[0]}** ({len(in_use[1])} rows). "
-                   "The project's file is unchanged.", icon="✅")
+                   "The project's file is unchanged.", icon=":material/check_circle:")
         if st.button(f"Go back to the project's {kind}", key=f"{state}-reset"):
             del st.session_state[state]
             st.rerun()
@@ -143,6 +144,12 @@ def upload_box(kind: str, validate, shipped: pd.DataFrame, shipped_name: str) ->
     st.download_button(f"Download the {kind} in use (CSV)", targets.to_csv(table), file_name=f"{kind}.csv",
                        mime="text/csv", key=f"{state}-download", on_click="ignore")
     return table
+
+
+def column_guide(meanings: dict[str, str], kind: str) -> None:
+    with st.expander(f"Columns of a {kind} file"):
+        st.dataframe(pd.DataFrame({"Column": list(meanings), "Meaning": list(meanings.values())}),
+                     hide_index=True, width="stretch", key=f"progress-{kind}-columns")
 
 
 def shipped(loader, *args) -> pd.DataFrame:
@@ -164,17 +171,18 @@ targets_section, milestones_section, gap_section = st.container(), st.container(
 st.header("Use your own targets or milestones")
 st.write("Upload a CSV in the same layout as the project's file (download it below as a template). It is "
          "checked row by row; a file with any problem is not used. A good file is used for your session "
-         "only — the project's files are never changed from the browser. Columns are described in "
-         "`data/README.md`.")
+         "only — the project's files are never changed from the browser.")
 upload_columns = st.columns(2)
 with upload_columns[0]:
     st.subheader("Targets")
     target_table = upload_box("targets", lambda raw: targets.validate_targets(raw, areas),
                               shipped(targets.load_targets, areas), "data/targets.csv")
+    column_guide(targets.TARGET_COLUMN_MEANINGS, "targets")
 with upload_columns[1]:
     st.subheader("Milestones")
     milestone_table = upload_box("milestones", targets.validate_milestones,
                                  shipped(targets.load_milestones), "data/milestones.csv")
+    column_guide(targets.MILESTONE_COLUMN_MEANINGS, "milestones")
 
 # ---- targets ------------------------------------------------------------------------------------------
 
@@ -191,7 +199,7 @@ with targets_section:
             "(https://api.census.gov/data/key_signup.html) and run, from the repository folder:\n\n"
             f"`{FETCH_COMMAND}`\n\nthen reload this page. The 2019–2023 period shares three of its five years "
             "with 2017–2021, so its comparison is flagged as overlapping; 2022–2026 is the first period that "
-            "shares none.", icon="ℹ️")
+            "shares none.", icon=":material/info:")
     headlines = targets.headline(table) if len(table) else pd.DataFrame()
     overlapping = headlines[headlines["overlap_years"].gt(0) & headlines["years_elapsed"].gt(0)] if len(headlines) else headlines
     for (baseline_period, period, shared, first_separate), _ in overlapping.groupby(
@@ -199,12 +207,12 @@ with targets_section:
         st.warning(f"**Overlapping periods.** {baseline_period} and {period} share {shared} of their 5 years, so "
                    "a change between them reflects only the years they do not share (its margin of error below is "
                    "adjusted for the overlap). The Census Bureau advises comparing periods that do not overlap; "
-                   f"for this baseline the first such period ends in {first_separate}.", icon="⚠️")
+                   f"for this baseline the first such period ends in {first_separate}.", icon=":material/warning:")
     for _, row in headlines.iterrows():
         measure = row["measure"]
         compared = row["years_elapsed"] > 0
         with st.container(border=True):
-            st.markdown(f"#### {row['target']}  {STATUS_BADGES[row['status']]}")
+            st.markdown(f"### {row['target']}  {STATUS_BADGES[row['status']]}")
             cells = st.columns(3)
             cells[0].metric(f"Baseline, {row['baseline_period']}",
                             with_moe(row["baseline_value"], row["baseline_moe"], measure))

@@ -40,7 +40,7 @@ def texts(at: AppTest) -> str:
 
 
 def headings(at: AppTest) -> list[str]:
-    return [m.value for m in at.markdown if m.value.startswith("#### ")]
+    return [m.value for m in at.markdown if m.value.startswith("### ")]
 
 
 @pytest.fixture
@@ -181,6 +181,6 @@ def test_a_second_acs_year_shows_the_change_and_its_significance(cache_with_2023
     words = "statistically significant" if row["significant"] else "not statistically significant"
     sentence = f"**{row['change']:+,.0f} ± {row['change_moe']:,.0f}** households ({words} at the 90% level"
     assert sentence in texts(at)
-    heading = next(h for h in headings(at) if h.startswith("#### Households without an internet subscription"))
+    heading = next(h for h in headings(at) if h.startswith("### Households without an internet subscription"))
     assert row["status"].capitalize() in heading
     assert len(at.get("vega_lite_chart")) == len(shipped) + 1, "a progress chart per target, and the gap chart"

@@ -421,6 +421,11 @@ def test_a_milestones_file_missing_a_column_is_named():
     assert "target_date" in problem.message
 
 
+def test_the_column_guides_describe_exactly_the_required_columns():
+    assert list(targets.TARGET_COLUMN_MEANINGS) == targets.TARGET_COLUMNS
+    assert list(targets.MILESTONE_COLUMN_MEANINGS) == targets.MILESTONE_COLUMNS
+
+
 def test_a_good_milestones_file_round_trips_with_dates():
     frame = milestones_frame(GOOD_MILESTONE)
     assert frame["date"].iloc[0] == date(2024, 6, 6)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from equity import targets
@@ -22,7 +24,9 @@ def open_progress(page, base_url: str) -> None:
 
 
 def target_headings(page) -> list[str]:
-    return [h.strip() for h in page.locator('[data-testid="stMain"] h4').all_inner_texts()]
+    """The target cards' headings ('<measure>, <area>: <goal> by <year>  <status>')."""
+    cards = page.locator('[data-testid="stMain"] h3').filter(has_text=re.compile(r": .* by \d{4}"))
+    return [h.strip() for h in cards.all_inner_texts()]
 
 
 def upload(page, name: str, content: bytes) -> None:
