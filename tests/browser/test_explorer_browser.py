@@ -30,9 +30,6 @@ def first_column(page) -> set[str]:
 
 
 def open_explorer(page, base_url: str, query: str = "") -> None:
-    # Load the app's root first: on a freshly started server Streamlit runs a deep link's page
-    # directly (its pre-st.navigation "pages/" behaviour) until the entry script has run once.
-    open_page(page, base_url)
     open_page(page, f"{base_url}/explorer{query}")
 
 
