@@ -217,7 +217,7 @@ with tab_rank:
                                         for b, w in zip(ranked["rank_best"], ranked["rank_worst"])]
         chart_rows = chart_rows.drop(columns=["rank_best", "rank_worst"]).astype({"rank": "float"})
         domain = [c for c in COMPARISON_COLOURS if c in set(chart_rows["comparison"])]
-        colour = alt.Color("comparison:N", title="Compared with the city",
+        colour = alt.Color("comparison:N", title="Compared with the city" if is_share else "Share compared with the city",
                            scale=alt.Scale(domain=domain, range=[COMPARISON_COLOURS[c][0] for c in domain]),
                            legend=alt.Legend(orient="top"))
         shape = alt.Shape("comparison:N", scale=alt.Scale(domain=domain, range=[COMPARISON_COLOURS[c][1] for c in domain]),
@@ -259,7 +259,7 @@ with tab_rank:
             "Share MOE (90%)": ranked["share_moe"],
             "Households (estimate)": ranked["count"].round(0),
             "Households MOE (90%)": ranked["count_moe"].round(0),
-            f"{VALUES[value]} reliability": ranked[f"{value}_reliability"],
+            f"{VALUE_BUTTONS[value]} reliability": ranked[f"{value}_reliability"],
             "Compared with city (90% test)": ranked["comparison"],
             "Rank (1 = highest)": ranked["rank"],
             "Possible ranks: best": ranked["rank_best"],
