@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import metrics
+from . import geography, metrics
 
 CLASS_COUNT = 5
 
@@ -199,6 +199,27 @@ def marker_points(boundaries: gpd.GeoDataFrame, area_ids, decimals: int = COORDI
     points = chosen.geometry.representative_point()
     return [{"id": area_id, "position": [round(p.x, decimals), round(p.y, decimals)]}
             for area_id, p in zip(chosen["area_id"], points)]
+
+
+def clip_to(boundaries: gpd.GeoDataFrame, shape, min_share: float = 0.02) -> gpd.GeoDataFrame:
+    """The part of each area that lies inside ``shape`` (same CRS as ``boundaries``).
+
+    Parts smaller than ``min_share`` of the area's own size are dropped: they are slivers where two
+    simplified boundaries disagree, not real overlaps. Sizes are compared in EPSG:3435
+    (``geography.LOCAL_CRS``); only polygons are kept from each intersection.
+    """
+    local = boundaries.to_crs(geography.LOCAL_CRS)
+    local_shape = gpd.GeoSeries([shape], crs=boundaries.crs).to_crs(geography.LOCAL_CRS).iloc[0]
+    pieces = gpd.GeoSeries([_polygons_only(g) for g in local.geometry.intersection(local_shape)],
+                           index=local.index, crs=geography.LOCAL_CRS)
+    keep = pieces.area >= min_share * local.geometry.area
+    return gpd.GeoDataFrame(boundaries.loc[keep].drop(columns="geometry"),
+                            geometry=pieces[keep].to_crs(boundaries.crs), crs=boundaries.crs)
+
+
+def _polygons_only(shape):
+    parts = [p for p in shapely.get_parts(shape) if p.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(parts) if parts else shapely.Polygon()
 
 
 def view_of(boundaries: gpd.GeoDataFrame, width_pixels: int = 620, height_pixels: int = 580) -> dict:

@@ -27,7 +27,7 @@ seed("map-classes", common.url_choice("classes", maps.CLASSIFICATIONS, "quantile
 
 st.title("Map: where Chicago's households are not connected")
 
-controls = st.columns([1.3, 2.2, 1.3, 1.2, 1.6])
+controls = st.columns([1.3, 2.2, 1.3, 1.5, 1.6])
 geography_name = controls[0].radio("Areas", list(map_view.GEOGRAPHIES), format_func=map_view.GEOGRAPHIES.get,
                                    key="map-geography", on_change=lambda: st.query_params.pop("area", None))
 metric_key = controls[1].selectbox("Measure", list(METRIC_LABELS), format_func=METRIC_LABELS.get, key="map-metric")
@@ -62,22 +62,26 @@ def select_from_map() -> None:
 view = map_view.choropleth(build, geography_name, metric_key, mode, year, scheme)
 layers = [map_view.area_layer(view["features"]),
           map_view.marker_layer(view["markers"], map_view.MARKER_RADIUS_PIXELS[geography_name])]
+selected = st.session_state.get(area_key, "")
+if selected:
+    layers.append(map_view.outline_layer(map_view.features_of(view, [selected]), map_view.SELECTED_LAYER,
+                                         map_view.SELECTED_COLOUR, 3))
 tooltip = map_view.tooltip(metric_key, mode)
 show_branches = st.toggle("Show public library branches", key="map-libraries")
 if show_branches:
     layers, tooltip = library_layer.over_choropleth(layers, build, view, metric_key, mode,
                                                     library_layer.latest_full_year(build))
 
-st.subheader(f"{maps.MODES[mode]} — {metric.label.lower()}, by {map_view.GEOGRAPHY_SINGULAR[geography_name]}, "
-             f"{common.period(year)}")
+st.subheader(map_view.describe_view(metric_key, mode, geography_name, year))
 map_column, legend_column = st.columns([3, 1.15])
 with map_column:
     st.pydeck_chart(map_view.deck(layers, view["view"], tooltip), height=620,
                     on_select=select_from_map, selection_mode="single-object", key=chart_key,
-                    alt=f"Map of {maps.MODES[mode].lower()} {metric.label.lower()} by "
-                        f"{map_view.GEOGRAPHY_SINGULAR[geography_name]}; the table below has the same figures.")
+                    alt=f"Map: {map_view.describe_view(metric_key, mode, geography_name, year)}; "
+                        "the table below has the same figures.")
+    outlined = f" The red outline marks {AREA_OPTIONS[selected]}." if selected else ""
     st.caption("Hover over an area for its figures; click it (or choose it below) for its detail. "
-               "Drag to pan, scroll to zoom.")
+               f"Drag to pan, scroll to zoom.{outlined}")
 with legend_column:
     map_view.legend(view, metric_key, mode, geography_name, scheme)
     if show_branches:
@@ -91,14 +95,13 @@ if area_id:
     with st.container(border=True, key="map-area-detail"):
         st.markdown(f"#### {AREA_OPTIONS[area_id]}")
         st.caption(f"{common.period(year)}. Shares are compared with the City of Chicago at 90% confidence.")
-        map_view.show_area_figures(data, geography_name, area_id, year, key="map-area-figures")
+        st.table(map_view.area_figures(data, geography_name, area_id, year).set_index("Measure"))
         if geography_name in ("community_area", "ward"):
-            st.markdown(f"**Census tracts in this {map_view.GEOGRAPHY_SINGULAR[geography_name]}** "
-                        f"({metric.label.lower()})")
+            st.markdown(f"**Census tracts in this {map_view.GEOGRAPHY_SINGULAR[geography_name]}** ({metric.label})")
             st.dataframe(map_view.tracts_in(data, geography_name, area_id, year, metric_key), hide_index=True,
                          key="map-area-tracts", column_config={"Households in this area": map_view.PERCENT})
         if geography_name == "ward":
-            st.markdown(f"**Community areas in this ward** ({metric.label.lower()})")
+            st.markdown(f"**Community areas in this ward** ({metric.label})")
             st.dataframe(map_view.community_areas_in_ward(data, area_id, year, metric_key), hide_index=True,
                          key="map-area-community-areas",
                          column_config={"Share of the ward's households": map_view.PERCENT,

@@ -22,6 +22,8 @@ GEOGRAPHIES = {"community_area": "Community areas", "ward": "Wards", "tract": "C
 GEOGRAPHY_SINGULAR = {"community_area": "community area", "ward": "ward", "tract": "census tract"}
 
 AREA_LAYER = "areas"
+SELECTED_LAYER = "selected"
+SELECTED_COLOUR = [214, 39, 40]
 MARKER_LAYER = "unreliable"
 MARKER_RADIUS_PIXELS = {"community_area": 4.5, "ward": 4.5, "tract": 3}
 OUTLINE_COLOUR = [255, 255, 255]
@@ -89,6 +91,13 @@ def tooltip(metric_key: str, mode: str, extra: str = "") -> dict:
                       "border": "1px solid #999", "maxWidth": "320px"}}
 
 
+def describe_view(metric_key: str, mode: str, geography_name: str, year: int) -> str:
+    """'Households without a computer (share of all households) by ward, 2017–2021 ACS 5-year'."""
+    what = "share of all households" if mode == "share" else "number of households"
+    return (f"{metrics.METRICS[metric_key].label} ({what}) by {GEOGRAPHY_SINGULAR[geography_name]}, "
+            f"{common.period(year)}")
+
+
 # ---- cached layer data ---------------------------------------------------------------------------------
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -145,18 +154,31 @@ def choropleth(build: str, geography_name: str, metric_key: str, mode: str, year
             "bytes": maps.json_size(features) + maps.json_size(markers)}
 
 
-def features_of(view: dict, area_ids, extra: dict[str, dict] | None = None) -> dict:
-    """The features of ``view`` for some areas only, each given the properties in ``extra[area_id]``."""
+def features_of(view: dict, area_ids, extra: dict[str, dict] | None = None,
+                geometries: dict[str, dict] | None = None) -> dict:
+    """The features of ``view`` for some areas only, each given the properties in ``extra[area_id]`` and,
+    when ``geometries`` are given, drawn with those instead (e.g. tracts clipped to a ward)."""
     wanted = set(area_ids)
     extra = extra or {}
+    geometries = geometries or {}
     return {"type": "FeatureCollection",
-            "features": [{**feature, "properties": {**feature["properties"], **extra.get(feature["properties"]["id"], {})}}
-                         for feature in view["features"]["features"] if feature["properties"]["id"] in wanted]}
+            "features": [{**feature, "geometry": geometries.get(area_id, feature["geometry"]),
+                          "properties": {**feature["properties"], **extra.get(area_id, {})}}
+                         for feature in view["features"]["features"]
+                         if (area_id := feature["properties"]["id"]) in wanted]}
 
 
-def markers_of(view: dict, area_ids) -> list[dict]:
-    wanted = set(area_ids)
-    return [point for point in view["markers"] if point["id"] in wanted]
+def unreliable_ids(view: dict) -> set[str]:
+    return {point["id"] for point in view["markers"]}
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def clipped(build: str, geography_name: str, area_ids: tuple[str, ...], clip_geography: str, clip_id: str):
+    """The listed areas' shapes cut to one area of another geography (e.g. a ward's tracts to the ward)."""
+    data = common.dashboard_data()
+    shapes = data.boundaries(geography_name, web=True)
+    outline = data.boundaries(clip_geography, web=True).set_index("area_id").geometry[clip_id]
+    return maps.clip_to(shapes[shapes["area_id"].isin(set(area_ids))], outline)
 
 
 # ---- legend --------------------------------------------------------------------------------------------
@@ -178,7 +200,8 @@ def legend(view: dict, metric_key: str, mode: str, geography_name: str, scheme: 
     else:
         direction = f"Darker = lower {what}, i.e. more households without it"
     plural = GEOGRAPHIES[geography_name].lower()
-    rows = [f"<div><b>{html.escape(maps.MODES[mode])}</b>: {html.escape(metric.label.lower())}</div>",
+    rows = [f"<div><b>{html.escape(metric.label)}</b></div>",
+            f"<div>{html.escape('Share of all households' if mode == 'share' else 'Number of households')}</div>",
             f"<div style='margin:2px 0 6px;font-size:0.9em'>{html.escape(direction)}. "
             f"{html.escape(maps.CLASSIFICATIONS[scheme])}.</div>"]
     entries = view["legend"] if view["higher_is_darker"] else view["legend"][::-1]
@@ -213,11 +236,6 @@ def area_figures(data, geography_name: str, area_id: str, year: int) -> pd.DataF
         "Share compared with the city": comparison.map(COMPARISON_WORDS),
         "Reliability of the share": area["share_reliability"].where(area["share"].notna(), "—"),
     }).reset_index(drop=True)
-
-
-def show_area_figures(data, geography_name: str, area_id: str, year: int, key: str) -> None:
-    st.dataframe(area_figures(data, geography_name, area_id, year), hide_index=True, key=key, width="stretch",
-                 column_config={"Measure": st.column_config.TextColumn(width="large")})
 
 
 def tracts_in(data, target_geography: str, area_id: str, year: int, metric_key: str) -> pd.DataFrame:
@@ -271,4 +289,4 @@ COMPARISON_WORDS = {compare.HIGHER_THAN_CITY: "significantly higher than the cit
                     compare.NO_ESTIMATE: "—"}
 
 PERCENT = st.column_config.NumberColumn(format="percent")
-HOUSEHOLDS = st.column_config.NumberColumn(format="%.0f")
+HOUSEHOLDS = st.column_config.NumberColumn(format="localized")

@@ -10,13 +10,21 @@ HEADLINE = "unconnected"
 data = common.load_or_stop()
 build = data.folder.name
 
-# Browser print gives a clean brief: no sidebar, header, toolbar, ward picker or download buttons.
+# Browser print gives a clean one-page brief: no sidebar, header, pickers, tract list or print hint;
+# columns stay side by side and the type is a little smaller.
 st.html("""<style>
 @media print {
+  html { font-size: 11px; }
   [data-testid="stSidebar"], [data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"],
-  .st-key-ward-choice, .st-key-ward-year, .stDownloadButton, .no-print { display: none !important; }
-  [data-testid="stMainBlockContainer"] { padding: 0 !important; max-width: 100% !important; }
-  @page { size: letter portrait; margin: 12mm; }
+  .st-key-ward-choice, .st-key-ward-year, .st-key-ward-tract-list, .st-key-ward-print-hint,
+  .stDownloadButton { display: none !important; }
+  [data-testid="stMainBlockContainer"] { padding: 0 !important; max-width: 100% !important; zoom: 0.9; }
+  [data-testid="stHorizontalBlock"] { display: flex !important; flex-direction: row !important; flex-wrap: nowrap !important; }
+  [data-testid="stColumn"] { min-width: 0 !important; width: auto !important; flex: 1 1 0 !important; }
+  [data-testid="stColumn"] > * , [data-testid="stDeckGlJsonChart"] { max-width: 100% !important; overflow: hidden; }
+  h1 { font-size: 2rem !important; padding-top: 0 !important; }
+  .equity-legend { font-size: 11px !important; line-height: 1.5 !important; }
+  @page { size: letter portrait; margin: 8mm; }
 }
 </style>""")
 
@@ -61,39 +69,44 @@ view = map_view.choropleth(build, "tract", HEADLINE, "share", year, "quantiles")
 tracts = map_view.tracts_in(data, "ward", ward, year, HEADLINE)
 in_ward = {geoid: {"in_ward": f"{common.format_share(weight)} of its households are in {WARDS[ward]}"}
            for geoid, weight in zip(tracts["GEOID"], tracts["Households in this area"])}
+pieces = map_view.clipped(build, "tract", tuple(in_ward), "ward", ward)
 outline = {"type": "FeatureCollection", "features": [
     {"type": "Feature", "geometry": map_view.geometries(build, "ward")[ward], "properties": {"id": ward}}]}
 ward_bounds = data.boundaries("ward", web=True)
-layers = [map_view.area_layer(map_view.features_of(view, in_ward, in_ward), layer_id="ward-tracts"),
-          map_view.marker_layer(map_view.markers_of(view, in_ward), map_view.MARKER_RADIUS_PIXELS["tract"],
-                                layer_id="ward-unreliable"),
+layers = [map_view.area_layer(map_view.features_of(view, pieces["area_id"], in_ward, maps.compact_geometries(pieces)),
+                              layer_id="ward-tracts"),
+          map_view.marker_layer(maps.marker_points(pieces, map_view.unreliable_ids(view)),
+                                map_view.MARKER_RADIUS_PIXELS["tract"], layer_id="ward-unreliable"),
           map_view.outline_layer(outline, "ward-outline", [200, 30, 30], 3)]
 
 map_column, side_column = st.columns([1.4, 1])
 with map_column:
     st.markdown(f"**Census tracts of {WARDS[ward]}** (ward boundary in red)")
-    st.pydeck_chart(map_view.deck(layers, maps.view_of(ward_bounds[ward_bounds["area_id"] == ward], 520, 400),
+    st.pydeck_chart(map_view.deck(layers, maps.view_of(ward_bounds[ward_bounds["area_id"] == ward], 380, 340),
                                   map_view.tooltip(HEADLINE, "share", "{in_ward}")),
-                    height=420, key="ward-map",
+                    height=360, key="ward-map",
                     alt=f"Map of the census tracts of {WARDS[ward]} coloured by the share of households "
                         "without an internet subscription; the tract table below has the same figures.")
 with side_column:
     map_view.legend(view, HEADLINE, "share", "tract", "quantiles", counts=False)
     st.caption("Tract colours use the same five classes as the citywide tract map, so they can be compared "
-               "across wards. Tracts split by the ward boundary are shown whole.")
+               "across wards. Tracts split by the ward boundary show only their part in the ward; their "
+               "figures are for the whole tract.")
 
 st.markdown(f"**Community areas in {WARDS[ward]}**")
-st.dataframe(map_view.community_areas_in_ward(data, ward, year, HEADLINE), hide_index=True, key="ward-community-areas",
-             width="stretch", column_config={"Share of the ward's households": map_view.PERCENT,
-                                             "Ward households living there": map_view.HOUSEHOLDS,
-                                             "Community area share": st.column_config.TextColumn(
-                                                 "Community area: share without a subscription")})
+overlap = map_view.community_areas_in_ward(data, ward, year, HEADLINE)
+# st.table (plain HTML) rather than st.dataframe: it reflows on paper, so the printed brief keeps every column.
+st.table(overlap.assign(**{
+    "Share of the ward's households": overlap["Share of the ward's households"].map(common.format_share),
+    "Ward households living there": overlap["Ward households living there"].map(common.format_count),
+}).rename(columns={"Community area share": "Community area: share without a subscription"}).set_index("Community area"))
 
 st.markdown(f"**All measures for {WARDS[ward]}**")
-map_view.show_area_figures(data, "ward", ward, year, key="ward-figures")
+st.table(map_view.area_figures(data, "ward", ward, year).set_index("Measure"))
 
-with st.expander(f"The {len(tracts)} census tracts with households in {WARDS[ward]}"):
+with st.expander(f"The {len(tracts)} census tracts with households in {WARDS[ward]}", key="ward-tract-list"):
     st.dataframe(tracts, hide_index=True, key="ward-tracts", width="stretch",
                  column_config={"Households in this area": st.column_config.NumberColumn(
                      f"Tract's households in {WARDS[ward]}", format="percent")})
-st.caption("To print this brief, use your browser's Print command: the menus and buttons are left out.")
+with st.container(key="ward-print-hint"):
+    st.caption("To print this brief, use your browser's Print command: the menus and buttons are left out.")

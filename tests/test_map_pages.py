@@ -1,5 +1,7 @@
 """The map and ward pages in Streamlit's AppTest: switching views, URL state, bad links, area detail."""
 
+import json
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -31,6 +33,14 @@ def frame_with(at: AppTest, column: str):
     raise AssertionError(f"no table with a {column!r} column; tables: {[list(f.value.columns) for f in at.dataframe]}")
 
 
+def table_with(at: AppTest, column: str):
+    """The first st.table on the page that has ``column``."""
+    for table in at.table:
+        if column in table.value.columns:
+            return table.value
+    raise AssertionError(f"no st.table with a {column!r} column")
+
+
 # ---- map page -------------------------------------------------------------------------------------------
 
 def test_map_opens_on_community_area_shares_with_a_row_per_area_in_the_table(data):
@@ -56,7 +66,7 @@ def test_switching_measure_and_mode_shows_counts_of_that_measure(data):
     at.radio(key="map-mode").set_value("count").run()
     assert at.query_params["metric"] == "no_computer" and at.query_params["mode"] == "count"
     heading = next(s.value for s in at.subheader if "by community area" in s.value)
-    assert heading.startswith(maps.MODES["count"]) and metrics.METRICS["no_computer"].label.lower() in heading
+    assert heading.startswith(metrics.METRICS["no_computer"].label) and "(number of households)" in heading
     table = frame_with(at, "count_reliability")
     expected = rows_of(data, "community_area", "no_computer").set_index("area_id")["count_reliability"]
     assert sorted(table["count_reliability"]) == sorted(expected)
@@ -107,14 +117,17 @@ def test_area_in_the_url_opens_its_detail_with_every_measure_compared_with_the_c
     ward = "20"
     at = open_page("pages/map.py", geography="ward", area=ward)
     assert at.selectbox(key="map-area-ward").value == ward
-    figures = frame_with(at, "Share compared with the city")
+    deck = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    outlined = next(layer for layer in deck["layers"] if layer["id"] == "selected")
+    assert [f["properties"]["id"] for f in outlined["data"]["features"]] == [ward]
+    figures = table_with(at, "Share compared with the city")
     assert len(figures) == len(metrics.METRICS)
     area = data.metrics[(data.metrics["geography"] == "ward") & (data.metrics["area_id"] == ward)
                         & (data.metrics["year"] == data.latest_year)].set_index("metric")
     city = data.metrics[(data.metrics["geography"] == "city") & (data.metrics["year"] == data.latest_year)].set_index("metric")
     verdict = compare.compare_with_city(area["share"], area["share_moe"], city["share"].reindex(area.index),
                                         city["share_moe"].reindex(area.index))["comparison"]
-    unconnected = figures.set_index("Measure").loc[metrics.METRICS["unconnected"].label, "Share compared with the city"]
+    unconnected = figures.loc[metrics.METRICS["unconnected"].label, "Share compared with the city"]
     assert verdict["unconnected"].split()[0] in unconnected  # "higher" / "lower" / "not"
     tracts = frame_with(at, "Households in this area")
     expected = data.crosswalks[(data.crosswalks["geography"] == "ward") & (data.crosswalks["target"] == ward)
@@ -128,7 +141,7 @@ def test_choosing_an_area_puts_it_in_the_url_and_switching_geography_clears_it()
     at = open_page("pages/map.py")
     at.selectbox(key="map-area-community_area").set_value("25").run()
     assert at.query_params["area"] == "25"
-    assert frame_with(at, "Share compared with the city") is not None
+    assert table_with(at, "Share compared with the city") is not None
     at.radio(key="map-geography").set_value("tract").run()
     assert "area" not in at.query_params
     assert not at.warning
@@ -158,8 +171,10 @@ def test_ward_page_shows_the_ward_in_the_url_with_its_figures_and_rank(data):
     ranks = compare.rank_ranges(wards["share"], wards["share_moe"]).loc["20"]
     sentence = next(m.value for m in at.markdown if "Rank among" in m.value)
     assert maps.describe_rank(ranks["rank"], ranks["rank_best"], ranks["rank_worst"], len(wards)) in sentence
-    overlap = frame_with(at, "Share of the ward's households")
+    overlap = table_with(at, "Share of the ward's households")
     assert len(overlap) == (data.ward_community_areas["ward"] == "20").sum()
+    figures = table_with(at, "Share compared with the city")
+    assert len(figures) == len(metrics.METRICS)
 
 
 def test_ward_page_with_a_bad_ward_falls_back_to_ward_1_with_a_notice():

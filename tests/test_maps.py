@@ -193,6 +193,20 @@ def test_marker_points_fall_inside_their_areas(squares):
         assert shape.contains(gpd.points_from_xy([point["position"][0]], [point["position"][1]])[0])
 
 
+def test_clip_keeps_the_part_inside_and_drops_slivers_and_areas_outside():
+    # Around Chicago so that the EPSG:3435 areas are meaningful.
+    ward = box(-87.70, 41.80, -87.60, 41.90)
+    tracts = gpd.GeoDataFrame({"area_id": ["half", "sliver", "outside"]}, crs="EPSG:4326", geometry=[
+        box(-87.65, 41.85, -87.55, 41.87),      # half inside
+        box(-87.6005, 41.82, -87.50, 41.83),    # 0.5% inside
+        box(-87.50, 41.80, -87.45, 41.85)])     # none inside
+    pieces = maps.clip_to(tracts, ward)
+    assert pieces["area_id"].tolist() == ["half"]
+    local = pieces.to_crs("EPSG:3435").area.iloc[0] / tracts.to_crs("EPSG:3435").area.iloc[0]
+    assert local == pytest.approx(0.5, abs=0.01)
+    assert pieces.geometry.iloc[0].within(ward.buffer(1e-9))
+
+
 def test_view_fits_the_boundaries_inside_the_map(squares):
     width, height = 600, 400
     view = maps.view_of(squares, width, height)
