@@ -60,8 +60,7 @@ def select_from_map() -> None:
 
 
 view = map_view.choropleth(build, geography_name, metric_key, mode, year, scheme)
-layers = [map_view.area_layer(view["features"]),
-          map_view.marker_layer(view["markers"], map_view.MARKER_RADIUS_PIXELS[geography_name])]
+layers = [map_view.area_layer(map_view.with_markers(view["features"], view["marker_features"]))]
 selected = st.session_state.get(area_key, "")
 if selected:
     layers.append(map_view.outline_layer(map_view.features_of(view, [selected]), map_view.SELECTED_LAYER,

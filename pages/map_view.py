@@ -27,6 +27,10 @@ SELECTED_COLOUR = [214, 39, 40]
 MARKER_LAYER = "unreliable"
 MARKER_RADIUS_PIXELS = {"community_area": 4.5, "ward": 4.5, "tract": 3}
 OUTLINE_COLOUR = [255, 255, 255]
+OUTLINE_PIXELS = 0.6
+MARKER_FILL = [255, 255, 255]
+MARKER_RING_COLOUR = [20, 20, 20]
+MARKER_RING_PIXELS = 1.5
 
 
 class CompactDeck(pdk.Deck):
@@ -48,10 +52,30 @@ def deck(layers: list[pdk.Layer], view: dict, tooltip: dict | None = None) -> Co
 
 
 def area_layer(features: dict, layer_id: str = AREA_LAYER, pickable: bool = True) -> pdk.Layer:
-    """Filled polygons coloured by each feature's ``fill`` property, with thin white borders."""
+    """Filled polygons coloured by each feature's ``fill`` property, with thin white borders; features
+    marked ``marker`` (the unreliable-estimate rings of ``with_markers``) get a dark ring instead.
+
+    pydeck reads bare strings as expressions, so the unit name is quoted.
+    """
     return pdk.Layer("GeoJsonLayer", data=features, id=layer_id, get_fill_color="properties.fill",
-                     get_line_color=OUTLINE_COLOUR, line_width_min_pixels=0.6, stroked=True, filled=True,
+                     get_line_color=f"properties.marker ? {MARKER_RING_COLOUR} : {OUTLINE_COLOUR}",
+                     get_line_width=f"properties.marker ? {MARKER_RING_PIXELS} : {OUTLINE_PIXELS}",
+                     line_width_units="'pixels'", stroked=True, filled=True,
                      pickable=pickable, auto_highlight=pickable)
+
+
+def with_markers(features: dict, marker_features: list[dict]) -> dict:
+    """The areas with the unreliable-estimate rings drawn over them, in one collection (one layer)."""
+    return {**features, "features": features["features"] + marker_features}
+
+
+def marker_features(features: dict, points: list[dict], radius_metres: float) -> list[dict]:
+    """A white ring at each point, carrying its area's properties (so hovering or clicking the ring
+    shows or picks the area)."""
+    properties = {f["properties"]["id"]: f["properties"] for f in features["features"]}
+    return [{"type": "Feature", "geometry": ring,
+             "properties": {**properties[area_id], "fill": MARKER_FILL, "marker": 1}}
+            for area_id, ring in maps.marker_rings(points, radius_metres).items() if area_id in properties]
 
 
 def marker_layer(points: list[dict], radius_pixels: float = MARKER_RADIUS_PIXELS["ward"],
@@ -122,7 +146,8 @@ def shown_rows(data, geography_name: str, metric_key: str, year: int) -> pd.Data
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def choropleth(build: str, geography_name: str, metric_key: str, mode: str, year: int, scheme: str) -> dict:
-    """Everything the map draws for one view: the features, the unreliable markers, the legend, the view."""
+    """Everything the map draws for one view: the features, the unreliable markers (as points for
+    ``marker_layer`` and as rings for ``with_markers``), the legend, the view."""
     data = common.dashboard_data()
     rows = shown_rows(data, geography_name, metric_key, year)
     present = maps.has_estimate(rows, mode)
@@ -140,6 +165,9 @@ def choropleth(build: str, geography_name: str, metric_key: str, mode: str, year
     features = maps.feature_collection(geometries(build, geography_name), properties)
     unreliable = rows.index[maps.is_unreliable(rows, mode) & present]
     markers = markers_for(build, geography_name, tuple(unreliable))
+    view_state = maps.view_of(data.boundaries(geography_name, web=True))
+    radius = MARKER_RADIUS_PIXELS[geography_name] * maps.metres_per_pixel(view_state["zoom"], view_state["latitude"])
+    rings = marker_features(features, markers, radius)
     formatter = common.format_share if mode == "share" else common.format_count
     legend_rows = []
     if classes:
@@ -147,11 +175,10 @@ def choropleth(build: str, geography_name: str, metric_key: str, mode: str, year
         for number, (low, high) in enumerate(classes.ranges()):
             legend_rows.append({"colour": maps.hex_colour(colours[number]), "label": f"{formatter(low)} to {formatter(high)}",
                                 "areas": int(counts.get(number, 0))})
-    return {"features": features, "markers": markers, "legend": legend_rows,
+    return {"features": features, "markers": markers, "marker_features": rings, "legend": legend_rows,
             "higher_is_darker": higher_is_darker, "no_estimate": int((~present).sum()),
-            "unreliable": len(unreliable), "areas": len(rows),
-            "view": maps.view_of(data.boundaries(geography_name, web=True)),
-            "bytes": maps.json_size(features) + maps.json_size(markers)}
+            "unreliable": len(unreliable), "areas": len(rows), "view": view_state,
+            "bytes": maps.json_size(with_markers(features, rings))}
 
 
 def features_of(view: dict, area_ids, extra: dict[str, dict] | None = None,

@@ -73,16 +73,18 @@ pieces = map_view.clipped(build, "tract", tuple(in_ward), "ward", ward)
 outline = {"type": "FeatureCollection", "features": [
     {"type": "Feature", "geometry": map_view.geometries(build, "ward")[ward], "properties": {"id": ward}}]}
 ward_bounds = data.boundaries("ward", web=True)
-layers = [map_view.area_layer(map_view.features_of(view, pieces["area_id"], in_ward, maps.compact_geometries(pieces)),
-                              layer_id="ward-tracts"),
-          map_view.marker_layer(maps.marker_points(pieces, map_view.unreliable_ids(view)),
-                                map_view.MARKER_RADIUS_PIXELS["tract"], layer_id="ward-unreliable"),
+ward_view = maps.view_of(ward_bounds[ward_bounds["area_id"] == ward], 380, 340)
+tract_features = map_view.features_of(view, pieces["area_id"], in_ward, maps.compact_geometries(pieces))
+rings = map_view.marker_features(tract_features, maps.marker_points(pieces, map_view.unreliable_ids(view)),
+                                 map_view.MARKER_RADIUS_PIXELS["tract"]
+                                 * maps.metres_per_pixel(ward_view["zoom"], ward_view["latitude"]))
+layers = [map_view.area_layer(map_view.with_markers(tract_features, rings), layer_id="ward-tracts"),
           map_view.outline_layer(outline, "ward-outline", [200, 30, 30], 3)]
 
 map_column, side_column = st.columns([1.4, 1])
 with map_column:
     st.markdown(f"**Census tracts of {WARDS[ward]}** (ward boundary in red)")
-    st.pydeck_chart(map_view.deck(layers, maps.view_of(ward_bounds[ward_bounds["area_id"] == ward], 380, 340),
+    st.pydeck_chart(map_view.deck(layers, ward_view,
                                   map_view.tooltip(HEADLINE, "share", "{in_ward}")),
                     height=360, key="ward-map",
                     alt=f"Map of the census tracts of {WARDS[ward]} coloured by the share of households "

@@ -104,6 +104,18 @@ def test_bad_url_value_shows_a_notice_naming_it_and_falls_back(data, name, value
     assert at.query_params[name] == expected
 
 
+def test_every_unreliable_area_gets_a_ring_on_the_map_and_a_count_in_the_legend(data):
+    at = open_page("pages/map.py", geography="tract", mode="count")
+    deck = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    features = next(layer for layer in deck["layers"] if layer["id"] == "areas")["data"]["features"]
+    ringed = {f["properties"]["id"] for f in features if f["properties"].get("marker")}
+    rows = rows_of(data, "tract").set_index("area_id")
+    expected = set(rows.index[(rows["count_reliability"] == "unreliable") & maps.has_estimate(rows, "count")])
+    assert ringed == expected and expected
+    legend = next(h.proto.body for h in at.get("html") if "equity-legend" in h.proto.body)
+    assert f"({len(expected)} of {len(rows)})" in legend
+
+
 def test_view_from_the_url_is_restored():
     at = open_page("pages/map.py", geography="tract", metric="cellular_only", mode="count", classes="natural_breaks")
     assert at.radio(key="map-geography").value == "tract"

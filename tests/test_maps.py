@@ -193,6 +193,22 @@ def test_marker_points_fall_inside_their_areas(squares):
         assert shape.contains(gpd.points_from_xy([point["position"][0]], [point["position"][1]])[0])
 
 
+def test_marker_rings_are_closed_and_sit_at_the_given_ground_radius_around_each_point():
+    points = [{"id": "7", "position": [-87.65, 41.85]}]
+    radius = 300.0
+    ring = maps.marker_rings(points, radius, sides=8)["7"]["coordinates"][0]
+    assert len(ring) == 9 and ring[0] == ring[-1]
+    vertices = gpd.GeoSeries(gpd.points_from_xy([x for x, _ in ring], [y for _, y in ring]), crs="EPSG:4326")
+    centre = gpd.GeoSeries(gpd.points_from_xy([-87.65], [41.85]), crs="EPSG:4326").to_crs("EPSG:3435").iloc[0]
+    feet = vertices.to_crs("EPSG:3435").distance(centre)
+    assert feet.div(3.28084).between(radius * 0.98, radius * 1.02).all()
+
+
+def test_a_pixel_at_zoom_0_on_the_equator_is_the_earths_circumference_over_512():
+    assert maps.metres_per_pixel(0, 0) == pytest.approx(maps.EARTH_CIRCUMFERENCE_METRES / 512)
+    assert maps.metres_per_pixel(3, 60) == pytest.approx(maps.EARTH_CIRCUMFERENCE_METRES * 0.5 / 512 / 8)
+
+
 def test_clip_keeps_the_part_inside_and_drops_slivers_and_areas_outside():
     # Around Chicago so that the EPSG:3435 areas are meaningful.
     ward = box(-87.70, 41.80, -87.60, 41.90)

@@ -1,0 +1,149 @@
+"""Benchmark: time from navigation to the map drawn, per geography, against one-polygon floors.
+
+Starts the dashboard and a bench-only floor app (``bench/map_floor_page.py``) on loopback, then in
+headless Debian chromium opens, in a fresh browser context each time and in a shuffled order each round:
+
+- floor: the map page itself with its layer cut to ONE polygon (the goal's ratio: the polygons' cost);
+- bare floor: a page with only a one-polygon deck, same pydeck setup (ratio: the whole page's cost);
+- ``/map?geography=community_area`` / ``ward`` / ``tract`` (share of households without a subscription).
+
+"Drawn" means the deck.gl canvas is in the page, the script has finished, and two animation frames
+have passed. Each view is opened once first to warm the server's caches, then ``--repeat`` times;
+the table gives the median seconds, the ratio to the floor, the JSON bytes of the layer data
+(polygons + unreliable markers) and all websocket bytes the browser received for the page.
+Goals (issue 4): <= 1.15x for community areas and wards, <= 1.5x for tracts. No assertions.
+
+Usage: python bench/map_time.py [--repeat 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from tests.browser.conftest import (CHROMIUM, CHROMIUM_ARGS, _free_port, start_server,  # noqa: E402
+                                    stop_server)
+
+CANVAS = '[data-testid="stDeckGlJsonChart"] canvas'
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+GEOGRAPHIES = ("community_area", "ward", "tract")
+TIMEOUT_MS = 120_000
+
+
+def start_floor() -> tuple[subprocess.Popen, str]:
+    """The floor app on a free loopback port (same flags as the dashboard's test server)."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "bench/map_floor_page.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],
+        cwd=REPO, env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"floor app exited: {process.stderr.read().decode()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
+                return process, url
+        except OSError:
+            time.sleep(0.3)
+    process.kill()
+    raise RuntimeError("the floor app did not answer its health check within 120 s")
+
+
+def open_once(browser, url: str, has_map: bool = True) -> tuple[float, int]:
+    """Seconds from navigation to the map drawn, and websocket bytes received, in a fresh context."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    received = [0]
+
+    def watch(socket):
+        socket.on("framereceived", lambda payload: received.__setitem__(0, received[0] + len(payload)))
+
+    try:
+        page = context.new_page()
+        page.on("websocket", watch)
+        started = time.perf_counter()
+        page.goto(url, timeout=TIMEOUT_MS)
+        if has_map:
+            page.wait_for_selector(CANVAS, state="attached", timeout=TIMEOUT_MS)
+        page.wait_for_selector(IDLE, timeout=TIMEOUT_MS)
+        page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+        elapsed = time.perf_counter() - started
+        if page.locator('[data-testid="stException"]').count():
+            raise RuntimeError(f"{url} showed a Python exception")
+        return elapsed, received[0]
+    finally:
+        context.close()
+
+
+def layer_bytes() -> dict[str, int]:
+    """JSON bytes of each geography's layer data, as the map page builds it."""
+    import logging
+
+    logging.getLogger("streamlit").setLevel(logging.ERROR)
+    from pages import common, map_view
+
+    data = common.dashboard_data()
+    return {g: map_view.choropleth(data.folder.name, g, "unconnected", "share", data.latest_year, "quantiles")["bytes"]
+            for g in GEOGRAPHIES}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    app, base = start_server()
+    floor, floor_url = start_floor()
+    urls = {"floor: map page, 1 polygon": f"{floor_url}/?geography=community_area",
+            "bare floor: 1-polygon deck": f"{floor_url}/?bare=1",
+            **{g: f"{base}/map?geography={g}" for g in GEOGRAPHIES}}
+    times: dict[str, list[float]] = {name: [] for name in urls}
+    socket_bytes: dict[str, list[int]] = {name: [] for name in urls}
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            open_once(browser, base, has_map=False)  # the app's first session runs app.py (and loads the data)
+            for url in urls.values():
+                open_once(browser, url)  # warm st.cache_data / cache_resource
+            order = list(urls.items())
+            shuffle = random.Random(4)
+            for _ in range(args.repeat):
+                shuffle.shuffle(order)  # no view always runs first or right after another
+                for name, url in order:
+                    seconds, received = open_once(browser, url)
+                    times[name].append(seconds)
+                    socket_bytes[name].append(received)
+            browser.close()
+    finally:
+        stop_server(app)
+        stop_server(floor)
+    sizes = layer_bytes()
+    floor_s = statistics.median(times["floor: map page, 1 polygon"])
+    bare_s = statistics.median(times["bare floor: 1-polygon deck"])
+    print(f"Map drawn after navigation, headless chromium, median of {args.repeat} (fresh context each)")
+    print(f"{'view':<28}{'median s':>9}{'min s':>7}{'max s':>7}{'ratio':>7}{'goal':>6}{'vs bare':>9}"
+          f"{'layer JSON':>12}{'websocket':>11}")
+    goals = {"community_area": 1.15, "ward": 1.15, "tract": 1.5}
+    for name in urls:
+        median = statistics.median(times[name])
+        size = f"{sizes[name] / 1024:,.0f} KiB" if name in sizes else "—"
+        goal = f"{goals[name]:.2f}" if name in goals else ""
+        print(f"{name:<28}{median:>9.2f}{min(times[name]):>7.2f}{max(times[name]):>7.2f}{median / floor_s:>7.2f}"
+              f"{goal:>6}{median / bare_s:>9.2f}{size:>12}{statistics.median(socket_bytes[name]) / 1024:>7,.0f} KiB")
+
+
+if __name__ == "__main__":
+    main()
