@@ -49,7 +49,10 @@ AREA_OPTIONS = {"": f"No {map_view.GEOGRAPHY_SINGULAR[geography_name]} selected"
 area_key = f"map-area-{geography_name}"
 seed(area_key, common.url_choice("area", AREA_OPTIONS, ""))
 
-chart_key = f"map-chart-{geography_name}"
+# A new chart after every click: Streamlit fades the unpicked areas of a chart holding a selection, which
+# would make the colours disagree with the legend; the red outline marks the picked area instead.
+seed("map-clicks", 0)
+chart_key = f"map-chart-{geography_name}-{st.session_state['map-clicks']}"
 
 
 def select_from_map() -> None:
@@ -57,6 +60,7 @@ def select_from_map() -> None:
     picked = st.session_state[chart_key].selection.get("objects", {}).get(map_view.AREA_LAYER, [])
     if picked:
         st.session_state[area_key] = picked[0].get("properties", {}).get("id", "")
+    st.session_state["map-clicks"] += 1
 
 
 view = map_view.choropleth(build, geography_name, metric_key, mode, year, scheme)
