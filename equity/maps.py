@@ -1,4 +1,4 @@
-"""Choropleth classes and colours, compact map layers, comparisons with the city and ranks.
+"""Choropleth classes and colours, compact map layers, and ranks in words.
 
 What the map and ward pages need, with no Streamlit:
 
@@ -11,9 +11,10 @@ What the map and ward pages need, with no Streamlit:
   more need (see ``darker_means_higher``).
 - ``has_estimate`` / ``is_unreliable``: areas drawn grey, and areas marked
   with a symbol because their CV is over 30%.
-- ``compact_geometries`` / ``feature_collection`` / ``marker_points``: the
-  GeoJSON the browser receives, with coordinates rounded to 5 decimals
-  (about 1 m) and only the properties the colour and tooltip need.
+- ``compact_geometries`` / ``feature_collection`` / ``marker_points`` /
+  ``marker_rings``: the GeoJSON the browser receives, with coordinates
+  rounded to 5 decimals (about 1 m) and only the properties the colour and
+  tooltip need; ``clip_to`` cuts areas to another area (a ward's tracts).
 - ``describe_rank``: a rank and its range (from ``compare.rank_ranges``) in words.
 
 Comparisons with the city and rank ranges are ``equity.compare``'s.
