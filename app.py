@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-st.set_page_config(page_title="Chicago Digital Equity Dashboard", page_icon=":material/wifi:", layout="wide")
+st.set_page_config(page_title="Chicago Digital Equity Dashboard", page_icon="📶", layout="wide")
 
 # Streamlit's captions are faded grey (opacity 0.6); darken them to meet WCAG AA contrast (4.5:1).
 st.html("<style>[data-testid='stCaptionContainer'], [data-testid='stCaptionContainer'] p "

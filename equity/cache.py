@@ -181,9 +181,17 @@ def build(snapshot: Path | None = None, cache_root: Path | None = None, progress
 
 
 def _remove_old_builds(cache_root: Path, keep: str) -> None:
-    for path in (cache_root / "builds").iterdir():
-        if path.name != keep and not path.name.startswith(".building-"):
-            shutil.rmtree(path, ignore_errors=True)
+    """Delete superseded builds, but keep the one just replaced.
+
+    A running app (or test session) may still read boundaries or tract
+    tables on demand from the build it loaded; keeping the previous build
+    lets it finish before its next load picks up the new one.
+    """
+    builds = [p for p in (cache_root / "builds").iterdir()
+              if p.name != keep and not p.name.startswith(".building-")]
+    builds.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    for path in builds[1:]:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def current_build(cache_root: Path) -> Path | None:

@@ -41,7 +41,10 @@ def test_a_changed_input_makes_the_cache_stale_and_it_rebuilds(snapshot_copy, tm
     snapshot_copy.replace(XWALK, snapshot_copy.read(XWALK) + b"\n")
     second = cache.build(snapshot_copy.path, root)
     assert second != first and cache.current_build(root) == second
-    assert not first.exists()
+    assert first.exists(), "the replaced build is kept for readers still using it"
+    snapshot_copy.replace(XWALK, snapshot_copy.read(XWALK) + b"\n\n")
+    third = cache.build(snapshot_copy.path, root)
+    assert cache.current_build(root) == third and second.exists() and not first.exists()
 
 
 def test_two_builds_at_once_both_finish_on_one_complete_cache(snapshot_copy, tmp_path):
