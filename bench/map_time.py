@@ -19,19 +19,17 @@ Usage: python bench/map_time.py [--repeat 7]
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.browser.conftest import (CHROMIUM, CHROMIUM_ARGS, _free_port, start_server,  # noqa: E402
+from tests.browser.conftest import (CHROMIUM, CHROMIUM_ARGS, start_server,  # noqa: E402
                                     stop_server)
 
 CANVAS = '[data-testid="stDeckGlJsonChart"] canvas'
@@ -42,24 +40,7 @@ TIMEOUT_MS = 120_000
 
 def start_floor() -> tuple[subprocess.Popen, str]:
     """The floor app on a free loopback port (same flags as the dashboard's test server)."""
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "bench/map_floor_page.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        cwd=REPO, env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"floor app exited: {process.stderr.read().decode()[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
-                return process, url
-        except OSError:
-            time.sleep(0.3)
-    process.kill()
-    raise RuntimeError("the floor app did not answer its health check within 120 s")
+    return start_server(script="bench/map_floor_page.py")
 
 
 def open_once(browser, url: str, has_map: bool = True) -> tuple[float, int]:

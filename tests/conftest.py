@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from equity import cache, config
 
@@ -52,3 +53,14 @@ def snapshot_copy(tmp_path):
             return (SNAPSHOT / relative).read_bytes()
 
     return Copy()
+
+
+def open_app_page(page: str, timeout: float = 180, **params) -> AppTest:
+    """Run app.py with ``params`` in the URL, switch to ``page`` and check it raised nothing."""
+    at = AppTest.from_file(str(config.REPO_ROOT / "app.py"), default_timeout=timeout)
+    for name, value in params.items():
+        at.query_params[name] = value
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from equity import compare, config, metrics
+from tests.conftest import open_app_page
+
+from equity import compare, metrics
 
 TIMEOUT = 180
 EXPLORER = "pages/explorer.py"
@@ -14,13 +16,7 @@ CA_NAME = "Community area"
 
 
 def open_page(page: str, **params) -> AppTest:
-    at = AppTest.from_file(str(config.REPO_ROOT / "app.py"), default_timeout=TIMEOUT)
-    for name, value in params.items():
-        at.query_params[name] = value
-    at.run()
-    at.switch_page(page).run()
-    assert not at.exception, at.exception
-    return at
+    return open_app_page(page, timeout=TIMEOUT, **params)
 
 
 def table_with(at: AppTest, column: str):

@@ -5,19 +5,15 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from equity import compare, config, maps, metrics
+from tests.conftest import open_app_page
+
+from equity import compare, maps, metrics
 
 TIMEOUT = 120
 
 
 def open_page(page: str, **params) -> AppTest:
-    at = AppTest.from_file(str(config.REPO_ROOT / "app.py"), default_timeout=TIMEOUT)
-    for name, value in params.items():
-        at.query_params[name] = value
-    at.run()
-    at.switch_page(page).run()
-    assert not at.exception, at.exception
-    return at
+    return open_app_page(page, timeout=TIMEOUT, **params)
 
 
 def rows_of(data, geography, metric="unconnected"):

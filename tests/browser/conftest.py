@@ -31,12 +31,12 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(env_extra: dict | None = None) -> tuple[subprocess.Popen, str]:
-    """Start the dashboard on a free loopback port; return the process and its base URL."""
+def start_server(env_extra: dict | None = None, script: str = "app.py") -> tuple[subprocess.Popen, str]:
+    """Start the dashboard (or another Streamlit script) on a free loopback port; return process and base URL."""
     port = _free_port()
     env = {**os.environ, **(env_extra or {})}
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+        [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
          "--server.fileWatcherType", "none"],
         cwd=config.REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
