@@ -302,11 +302,11 @@ def _crosswalks_by_vintage(community_xwalk: dict[int, pd.DataFrame], ward_xwalk:
     kept = ward_xwalk[ward_xwalk["tract"].isin(set(community_xwalk[2010]["tract"]))]
     crosswalks[(2010, "ward")] = kept
     households = tract_table[tract_table["variable"] == metrics.HOUSEHOLDS_B28002]
+    city_weights = crosswalks[(2010, "city")].set_index("tract")["weight"]
     for year in sorted(households["year"].unique()):
         if geography.tract_vintage(int(year)) == 2010:
             hh = households[households["year"] == year].set_index("tract")["estimate"]
-            city = geography.city_crosswalk(community_xwalk[2010])
-            total = (city.set_index("tract")["weight"] * hh).sum()
+            total = (city_weights * hh).sum()
             covered = (kept.groupby("tract")["weight"].sum() * hh).sum()
             coverage[str(year)] = {"ward_household_coverage": round(float(covered / total), 4) if total else None}
     return crosswalks, coverage

@@ -171,7 +171,7 @@ def tract_crosswalk(community_area_crosswalk: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"tract": tracts.values, "target": tracts.values, "weight": 1.0})
 
 
-def _household_pieces(block_groups: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def household_pieces(block_groups: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Block groups cut by areas (EPSG:3435), each piece carrying its land-share of households.
 
     A piece's share is its area over the block group's LAND area (TIGER
@@ -200,7 +200,7 @@ def ward_crosswalk(block_groups: gpd.GeoDataFrame, wards: gpd.GeoDataFrame) -> p
     Returns ``tract, target, weight, method`` where weight is the share of the
     tract's households (all of them, inside the city or not) living in the ward.
     """
-    pieces = _household_pieces(block_groups, wards)
+    pieces = household_pieces(block_groups, wards)
     tract_of = block_groups["block_group"].str[:11]
     tract_households = block_groups["households"].groupby(tract_of).sum()
     by_pair = pieces.groupby(["tract", "area_id"], as_index=False)[["households_in_piece", "land_share"]].sum()
@@ -228,7 +228,7 @@ def ward_community_area_overlap(block_groups: gpd.GeoDataFrame, wards: gpd.GeoDa
                         community_areas[["area_id", "geometry"]].rename(columns={"area_id": "community_area"}),
                         how="intersection", keep_geom_type=True)
     cells["area_id"] = cells["ward"] + "|" + cells["community_area"]
-    pieces = _household_pieces(block_groups, cells)
+    pieces = household_pieces(block_groups, cells)
     out = pieces.groupby("area_id", as_index=False)["households_in_piece"].sum()
     out[["ward", "community_area"]] = out["area_id"].str.split("|", expand=True)
     out = out.rename(columns={"households_in_piece": "households"})

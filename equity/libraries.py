@@ -552,7 +552,7 @@ def household_points(block_groups: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) ->
     block groups with ACS 2017–2021 households) are cut by the areas in
     EPSG:3435 and each piece gets the block group's households times its share
     of the block group's land (the ward crosswalk's own split,
-    ``geography._household_pieces``). The piece's representative point
+    ``geography.household_pieces``). The piece's representative point
     (always inside the piece) stands for its households. Pieces without
     households are dropped. Returns ``area_id``, ``households``, geometry
     (EPSG:3435).
@@ -561,7 +561,7 @@ def household_points(block_groups: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) ->
         raise ValidationError("block_groups has no households column; read it with "
                               "geography.read_block_groups.")
     areas_ft = _areas_projected(areas)
-    pieces = geography._household_pieces(block_groups, areas_ft)
+    pieces = geography.household_pieces(block_groups, areas_ft)
     pieces = pieces[pieces["households_in_piece"] > 0]
     return gpd.GeoDataFrame({"area_id": pieces["area_id"].to_numpy(),
                              "households": pieces["households_in_piece"].to_numpy()},
