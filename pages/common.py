@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 
 import pandas as pd
@@ -68,35 +69,67 @@ def load_or_stop() -> cache.DashboardData:
 
 # ---- URL state -------------------------------------------------------------
 
+def _shown(raw: str) -> str:
+    """``raw`` as inline code the reader sees literally, whatever a link puts in it.
+
+    Shortened to 40 characters; characters that are not printable (line breaks,
+    NUL, right-to-left overrides) written as escapes such as ``\\n``; fenced by
+    one backtick more than its longest run of backticks and padded with a space,
+    so it stays one CommonMark code span and markdown or HTML in it is shown,
+    never rendered.
+    """
+    short = raw if len(raw) <= 40 else raw[:40] + "…"
+    text = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in short)
+    fence = "`" * (max(map(len, re.findall("`+", text)), default=0) + 1)
+    return f"{fence} {text} {fence}"
+
+
 def _notice(name: str, raw: str, fallback: str) -> None:
-    shown = raw if len(raw) <= 40 else raw[:40] + "…"
-    st.warning(f"The link's `{name}` value {shown!r} is not one this page knows; showing {fallback} instead.",
-               icon="⚠️")
+    problem = "is empty" if raw == "" else f"{_shown(raw)} is not one this page knows"
+    st.warning(f"The link's `{name}` value {problem}; showing {fallback} instead.", icon="⚠️")
 
 
 def url_choice(name: str, options: Sequence[str] | Mapping[str, str], default: str) -> str:
     """The value of query parameter ``name`` if it is one of ``options``, else ``default`` with a notice.
 
-    ``options`` may map values to labels (the notice then names the label).
+    ``options`` may map values to labels (the notice then names the label). A
+    repeated parameter (``?geo=ward&geo=tract``) takes its last value this page
+    knows, with a notice.
     """
-    raw = st.query_params.get(name)
-    if raw is None or raw in options:
-        return default if raw is None else raw
-    label = options[default] if isinstance(options, Mapping) else default
-    _notice(name, str(raw)[:MAX_PARAM_LENGTH], f"'{label}'")
-    return default
-
-
-def url_list(name: str, options: Sequence[str], default: Sequence[str] = ()) -> list[str]:
-    """Comma-separated query parameter restricted to ``options``; unknown items dropped with a notice."""
-    raw = st.query_params.get(name)
-    if raw is None:
-        return list(default)
-    items = [item.strip() for item in str(raw)[:MAX_PARAM_LENGTH * 10].split(",") if item.strip()]
-    known = [item for item in items if item in options]
-    unknown = [item for item in items if item not in options]
+    given = st.query_params.get_all(name)
+    if not given:
+        return default
+    known = [value for value in given if value in options]
+    chosen = known[-1] if known else default
+    label = options[chosen] if isinstance(options, Mapping) else chosen
+    unknown = [value for value in given if value not in options]
     if unknown:
+        _notice(name, unknown[-1][:MAX_PARAM_LENGTH], f"'{label}'")
+    elif len(set(given)) > 1:
+        st.warning(f"The link gives `{name}` {len(given)} values; showing the last, '{label}'.", icon="⚠️")
+    return chosen
+
+
+def url_list(name: str, options: Sequence[str], default: Sequence[str] = (), limit: int | None = None) -> list[str]:
+    """Comma-separated query parameter restricted to ``options``; unknown items dropped with a notice.
+
+    A repeated parameter (``?areas=1&areas=2``) is read as one list and an item
+    given twice counts once. ``limit`` (a widget's ``max_selections``) keeps the
+    first ``limit`` items, with a notice.
+    """
+    given = st.query_params.get_all(name)
+    if not given:
+        return list(default)
+    allowed = set(options)
+    items = list(dict.fromkeys(item.strip() for value in given for item in value.split(",") if item.strip()))
+    known = [item for item in items if item in allowed]
+    unknown = [item for item in items if item not in allowed]
+    if unknown or not items:
         _notice(name, ",".join(unknown), "the recognised items only" if known else "the default")
+    if limit is not None and len(known) > limit:
+        st.warning(f"The link's `{name}` lists {len(known)} choices; this page takes at most {limit}, "
+                   f"so it shows the first {limit}.", icon="⚠️")
+        known = known[:limit]
     return known or list(default)
 
 
@@ -107,7 +140,7 @@ def set_url(**values) -> None:
             value = ",".join(map(str, value))
         if value in (None, ""):
             st.query_params.pop(name, None)
-        elif st.query_params.get(name) != str(value):
+        elif st.query_params.get_all(name) != [str(value)]:
             st.query_params[name] = str(value)
 
 
@@ -146,17 +179,18 @@ def download_extract(table: pd.DataFrame, file_stem: str, key: str, label: str =
     """CSV of exactly ``table`` plus its data dictionary and the provenance note.
 
     ``choice`` (optional) names what the table holds in the provenance note;
-    ``geojson`` (optional) is a function giving the same table as GeoJSON,
-    run only when that fourth button is clicked.
+    ``geojson`` (optional) is a function giving the same table as GeoJSON.
+    Every file is made when its button is clicked, not on each page run: a
+    reader who only looks at the table costs the server nothing for them.
     """
     data = dashboard_data()
     columns = st.columns(4 if geojson else 3)
-    columns[0].download_button(label, exports.to_csv_bytes(table), file_name=f"{file_stem}.csv",
+    columns[0].download_button(label, lambda: exports.to_csv_bytes(table), file_name=f"{file_stem}.csv",
                                mime="text/csv", key=f"{key}-csv", width="stretch", on_click="ignore")
-    columns[1].download_button("Data dictionary (CSV)", exports.to_csv_bytes(exports.data_dictionary(table)),
+    columns[1].download_button("Data dictionary (CSV)", lambda: exports.to_csv_bytes(exports.data_dictionary(table)),
                                file_name=f"{file_stem}-dictionary.csv", mime="text/csv",
                                key=f"{key}-dictionary", width="stretch", on_click="ignore")
-    columns[2].download_button("Provenance note (TXT)", exports.provenance(data.manifest, choice).encode("utf-8"),
+    columns[2].download_button("Provenance note (TXT)", lambda: exports.provenance(data.manifest, choice).encode("utf-8"),
                                file_name=f"{file_stem}-provenance.txt", mime="text/plain",
                                key=f"{key}-provenance", width="stretch", on_click="ignore")
     if geojson:
