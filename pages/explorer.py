@@ -281,7 +281,7 @@ with tab_rank:
 
 # ---- compare chosen areas -------------------------------------------------------------
 
-compare_ids = common.url_list("compare", all_ids)
+compare_ids = common.url_list("compare", all_ids, limit=8)
 with tab_compare:
     compare_ids = st.multiselect(f"Choose two or more {noun} (the first is the one the others are tested against)",
                                  all_ids, default=compare_ids, format_func=label_of.get,
