@@ -323,6 +323,7 @@ class DashboardData:
     crosswalks: pd.DataFrame
     ward_community_areas: pd.DataFrame
     _boundaries: dict = field(default_factory=dict, repr=False)
+    _tables: dict = field(default_factory=dict, repr=False)
 
     @property
     def years(self) -> list[int]:
@@ -341,12 +342,23 @@ class DashboardData:
         return self._boundaries[key]
 
     def tract_estimates(self) -> pd.DataFrame:
-        return pd.read_parquet(self.folder / "tract_estimates.parquet")
+        return self._table("tract_estimates")
 
     def library_table(self, name: str) -> pd.DataFrame:
         """A library table of the build (``libraries.dashboard_tables``): branches, sessions,
         unmatched, access, surrounding_tracts or surrounding_need."""
-        return pd.read_parquet(self.folder / f"libraries_{name}.parquet")
+        return self._table(f"libraries_{name}")
+
+    def _table(self, stem: str) -> pd.DataFrame:
+        """A table of the build, read from disk once and then served from memory.
+
+        The loaded build is shared by every session of the app, so each caller gets
+        a shallow copy: under pandas' copy-on-write a caller changing its copy never
+        changes what the next caller reads, and no data is copied unless it does.
+        """
+        if stem not in self._tables:
+            self._tables[stem] = pd.read_parquet(self.folder / f"{stem}.parquet")
+        return self._tables[stem].copy(deep=False)
 
 
 def load(snapshot: Path | None = None, cache_root: Path | None = None, progress: Progress = _quiet) -> DashboardData:

@@ -366,11 +366,13 @@ def annual_sessions(sessions: pd.DataFrame) -> pd.DataFrame:
     closures such as renovations); ``partial_year`` is true when fewer than
     12 months were reported, as for 2023 (January–April).
     """
-    grouped = sessions.groupby(["branch_key", "branch", "year"], sort=True)["sessions"]
+    keys = ["branch_key", "branch", "year"]
+    grouped = sessions.groupby(keys, sort=True)["sessions"]
+    positive = (sessions["sessions"] > 0).astype(int).groupby([sessions[k] for k in keys], sort=True)
     annual = pd.DataFrame({
         "sessions": grouped.sum(min_count=1),
         "months_reported": grouped.count(),
-        "months_with_sessions": grouped.apply(lambda values: int((values > 0).sum())),
+        "months_with_sessions": positive.sum(),
     }).reset_index()
     annual["partial_year"] = annual["months_reported"] < 12
     return annual[ANNUAL_COLUMNS]

@@ -137,3 +137,17 @@ def test_cli_export_writes_the_city_row_and_bad_input_exits_with_one_line(tmp_pa
     wrong_year = subprocess.run([sys.executable, "-m", "equity", "--cache", env_cache, "export", "--geography",
                                  "ward", "--year", "2015"], capture_output=True, text=True, timeout=120)
     assert wrong_year.returncode == 2 and "ACS year 2015 is not loaded" in wrong_year.stderr
+
+
+@pytest.mark.parametrize("read", [lambda d: d.tract_estimates(), lambda d: d.library_table("sessions")],
+                         ids=["tract estimates", "library sessions"])
+def test_a_page_changing_a_shared_table_does_not_change_it_for_the_next_reader(data, read):
+    """The loaded build is shared by every session; tables are read once and handed out as copies."""
+    first = read(data)
+    column = first.columns[0]
+    before = read(data)[column].copy()
+    first[column] = None
+    first.drop(first.index[:10], inplace=True)
+    again = read(data)
+    assert len(again) == len(before)
+    pd.testing.assert_series_equal(again[column], before)
