@@ -31,9 +31,10 @@ An *error* is any of: a failed connection, a timeout, a run that did not
 finish successfully, a Python exception element, an ``st.error`` box, or the
 server showing another page than the one asked for.
 
-Server memory: resident set size with only the anchor session open, then with
-all sessions open after their pages (the difference divided by the sessions is
-the memory per session), then after they close.
+Server memory: resident set size with only the anchor session open, then, for
+each of ``--rounds`` rounds of readers, with all sessions open after their
+pages (the rise over the idle server divided by the sessions is the memory per
+session) and after they close, which shows whether memory levels off.
 
 One *anchor* session stays open for the whole run: Streamlit drops its
 compiled-script cache whenever no session is connected, which a public
@@ -232,50 +233,59 @@ def ratio_line(name: str, floor: float, times: list[float], errors: int) -> str:
 HEADER = f"{'page':<16}{'single s':>9}{'p50 s':>9}{'p95 s':>9}{'p50 x':>8}{'p95 x':>8}{'runs':>6}{'errors':>7}"
 
 
-async def run(args) -> int:
-    process, base = start_server()
-    anchor = Session(base)
-    try:
-        await anchor.connect()
-        floor = await single_session_floor(base, args.repeats, args.pause)
-        idle_mib = rss_mib(process.pid)
+async def readers_round(base: str, args, number: int) -> tuple[list, list, list[Session], float]:
+    """One round of ``args.sessions`` readers; returns their timings, errors, open sessions, seconds."""
+    results, errors = [], []
+    started = time.perf_counter()
+    sessions = await asyncio.gather(*(reader(base, args.seed + 1000 * number + i, args.loads, tuple(args.think),
+                                             results, errors) for i in range(args.sessions)))
+    return results, errors, [s for s in sessions if s is not None], time.perf_counter() - started
 
-        print(f"== Readers: {args.sessions} concurrent sessions, {args.loads} page loads each, "
-              f"think {args.think[0]:g}-{args.think[1]:g} s ==")
-        results, errors = [], []
-        started = time.perf_counter()
-        sessions = await asyncio.gather(*(reader(base, args.seed + i, args.loads, tuple(args.think), results, errors) for i in range(args.sessions)))
-        elapsed = time.perf_counter() - started
-        open_sessions = [s for s in sessions if s is not None]
-        loaded_mib = rss_mib(process.pid)
-        print(HEADER)
-        for link in LINKS:
-            times = [t for name, t in results if name == link]
-            print(ratio_line(link, floor[link], times, sum(e.startswith(link + ":") for e in errors)))
-        ratios = [t / floor[name] for name, t in results]
+
+def report_readers(floor: dict[str, float], results: list, errors: list, elapsed: float) -> None:
+    print(HEADER)
+    for link in LINKS:
+        times = [t for name, t in results if name == link]
+        print(ratio_line(link, floor[link], times, sum(e.startswith(link + ":") for e in errors)))
+    ratios = [t / floor[name] for name, t in results]
+    if ratios:
         print(f"all pages: {len(results)} loads in {elapsed:.1f} s ({len(results) / elapsed:.1f} per s); "
               f"ratio to single session p50 {statistics.median(ratios):.2f}x, "
               f"p95 {percentile(ratios, 0.95):.2f}x; errors {len(errors)}")
 
-        print(f"\n== Burst: all {len(open_sessions)} sessions ask for the same page at once ==")
-        print(HEADER)
-        burst_errors = []
-        for link in LINKS:
-            times, failed = await burst(base, open_sessions, link)
-            burst_errors += failed
-            print(ratio_line(link, floor[link], times, len(failed)))
 
-        for session in open_sessions:
-            await session.close()
-        await asyncio.sleep(2)
-        closed_mib = rss_mib(process.pid)
-        per_session = (loaded_mib - idle_mib) / max(1, len(open_sessions))
-        print(f"\nserver memory: {idle_mib:.0f} MiB with one idle session, {loaded_mib:.0f} MiB with "
-              f"{len(open_sessions)} readers open ({per_session:.2f} MiB per session), "
-              f"{closed_mib:.0f} MiB after they closed")
-        for problem in (errors + burst_errors)[:10]:
+async def run(args) -> int:
+    process, base = start_server()
+    anchor = Session(base)
+    problems = []
+    try:
+        await anchor.connect()
+        floor = await single_session_floor(base, args.repeats, args.pause)
+        idle_mib = rss_mib(process.pid)
+        print(f"server memory with one idle session: {idle_mib:.0f} MiB")
+        for number in range(1, args.rounds + 1):
+            print(f"\n== Readers, round {number} of {args.rounds}: {args.sessions} concurrent sessions, "
+                  f"{args.loads} page loads each, think {args.think[0]:g}-{args.think[1]:g} s ==")
+            results, errors, sessions, elapsed = await readers_round(base, args, number)
+            loaded_mib = rss_mib(process.pid)
+            report_readers(floor, results, errors, elapsed)
+            problems += errors
+            if number == args.rounds:
+                print(f"\n== Burst: all {len(sessions)} sessions ask for the same page at once ==")
+                print(HEADER)
+                for link in LINKS:
+                    times, failed = await burst(base, sessions, link)
+                    problems += failed
+                    print(ratio_line(link, floor[link], times, len(failed)))
+            for session in sessions:
+                await session.close()
+            await asyncio.sleep(2)
+            print(f"server memory: {loaded_mib:.0f} MiB with {len(sessions)} readers open "
+                  f"({(loaded_mib - idle_mib) / max(1, len(sessions)):.2f} MiB per session above the idle "
+                  f"server), {rss_mib(process.pid):.0f} MiB after they closed")
+        for problem in problems[:10]:
             print("error:", problem)
-        return 1 if errors or burst_errors else 0
+        return 1 if problems else 0
     finally:
         await anchor.close()
         stop_server(process)
@@ -291,6 +301,8 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=7, choices=range(1, 21), metavar="1..20",
                         help="single-session runs per page (median)")
     parser.add_argument("--pause", type=float, default=1.0, help="seconds the single reader waits between pages")
+    parser.add_argument("--rounds", type=int, default=2, choices=range(1, 11), metavar="1..10",
+                        help="rounds of readers (memory after each shows whether it levels off)")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     return asyncio.run(run(args))
