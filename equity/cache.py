@@ -136,12 +136,13 @@ def api_year_path(cache_root: Path, year: int) -> Path:
 
 def _tract_tables(snapshot: Path, cache_root: Path) -> tuple[pd.DataFrame, dict[int, str]]:
     tables = [sources.snapshot_tract_table(snapshot)]
-    origin = {sources.SOCIAL_EXPLORER_YEAR: "snapshot"}
+    origin = {sources.SOCIAL_EXPLORER_YEAR: {"kind": "snapshot", "note": "raw snapshot"}}
     for path in sorted((cache_root / API_FOLDER).glob("acs5_*.parquet")):
-        table = sources.tidy(pd.read_parquet(path))
+        fetched = pd.read_parquet(path)
+        table = sources.tidy(fetched)
         table = table[~table["year"].isin(origin)]
         for year in table["year"].unique():
-            origin[int(year)] = "census_api"
+            origin[int(year)] = fetched.attrs.get("source") or {"kind": "census_api", "note": "Census Data API"}
         tables.append(table)
     return pd.concat(tables, ignore_index=True), origin
 
@@ -250,7 +251,7 @@ def _build_into(work: Path, snapshot: Path, cache_root: Path, checksums: dict[st
     all_metrics = pd.concat(metric_frames, ignore_index=True)
     all_metrics["area_name"] = [names[g].get(a, a) for g, a in zip(all_metrics["geography"], all_metrics["area_id"])]
     all_metrics["period"] = all_metrics["year"].map(metrics.period_label)
-    all_metrics["source"] = all_metrics["year"].map(origin)
+    all_metrics["source"] = all_metrics["year"].map({year: source["kind"] for year, source in origin.items()})
 
     step(5, "writing tables")
     all_metrics.to_parquet(work / "metrics.parquet", index=False)
@@ -273,8 +274,9 @@ def _build_into(work: Path, snapshot: Path, cache_root: Path, checksums: dict[st
         "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "snapshot": str(snapshot),
         "input_sha256": checksums,
-        "years": {str(y): {"period": metrics.period_label(y), "source": origin[y],
-                           "tract_vintage": geography.tract_vintage(y)} for y in sorted(origin)},
+        "years": {str(y): {"period": metrics.period_label(y), "source": origin[y]["kind"],
+                           "source_note": origin[y]["note"], "tract_vintage": geography.tract_vintage(y)}
+                  for y in sorted(origin)},
         "ward_crosswalk": {"method": "block-group households split by land-area share, EPSG:3435",
                            "tracts_household_weighted": int((ward_xwalk["method"] == "households").sum()),
                            "tracts_area_weighted": int((ward_xwalk["method"] == "area").sum())},

@@ -44,6 +44,8 @@ COUNTIES = {"031": "Cook", "043": "DuPage"}
 
 KEY_ENV = "CENSUS_API_KEY"
 REPLAY_ENV = "EQUITY_CENSUS_REPLAY"
+#: A file in ``<replay dir>/<year>/`` that marks the recorded replies as made-up data.
+SYNTHETIC_MARKER = "NOT_CENSUS_DATA.txt"
 TIMEOUT_SECONDS = 60
 
 # The API appends the geography it was asked for to every row.
@@ -120,8 +122,26 @@ def fetch_acs_tracts(year: int, api_key: str | None = None, session=None) -> pd.
         except ValueError:
             raise CensusAPIError(log.describe_unreadable(where, key)) from None
         tables.append(tidy_tract_rows(rows, year, where))
-    return (pd.concat(tables, ignore_index=True)
-            .sort_values(["tract", "variable"], ignore_index=True))
+    table = pd.concat(tables, ignore_index=True).sort_values(["tract", "variable"], ignore_index=True)
+    table.attrs["source"] = reply_source(session, year)
+    return table
+
+
+def reply_source(session, year: int) -> dict[str, str]:
+    """Where a fetched year came from, kept with the table (``attrs['source']``, saved in its Parquet file).
+
+    ``kind`` is ``census_api`` for the live API, ``recorded_replies`` for a
+    ``ReplaySession``, or ``synthetic`` when the replay directory marks that
+    year as made-up data with a ``<year>/NOT_CENSUS_DATA.txt`` file (whose
+    first line is the ``note``). The app and every extract say so.
+    """
+    if not isinstance(session, ReplaySession):
+        return {"kind": "census_api", "note": f"Census Data API, ACS 5-year {year} (api.census.gov/data/{year}/acs/acs5)"}
+    marker = session.directory / str(year) / SYNTHETIC_MARKER
+    if marker.is_file():
+        first = marker.read_text(encoding="utf-8").strip().splitlines()
+        return {"kind": "synthetic", "note": first[0] if first else "synthetic data, not from the Census Bureau"}
+    return {"kind": "recorded_replies", "note": f"recorded Census API replies in {session.directory}"}
 
 
 def tidy_tract_rows(rows: list[dict], year: int, where: str = "the Census API reply") -> pd.DataFrame:

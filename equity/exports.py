@@ -291,6 +291,23 @@ def data_dictionary(extract_frame: pd.DataFrame) -> pd.DataFrame:
 
 # ---- provenance ---------------------------------------------------------------------
 
+SOURCE_LABELS = {"snapshot": "raw snapshot (Social Explorer export of the ACS tract tables)",
+                 "census_api": "Census Data API (api.census.gov)",
+                 "recorded_replies": "recorded Census Data API replies (offline copy)",
+                 "synthetic": "SYNTHETIC test data, not Census data"}
+
+
+def source_label(year_info: dict) -> str:
+    """Where a loaded ACS period came from, in words, from the manifest's entry for that year."""
+    return SOURCE_LABELS.get(year_info.get("source"), f"unknown source ({year_info.get('source')!r})")
+
+
+def synthetic_periods(manifest: dict) -> list[str]:
+    """ACS periods of the build whose figures are made-up test data (see ``census_api.reply_source``)."""
+    return [info["period"] for _, info in sorted(manifest.get("years", {}).items())
+            if info.get("source") == "synthetic"]
+
+
 def provenance(manifest: dict, choice: str | None = None) -> str:
     """Plain-text note: sources, checksums or API years, build date, crosswalk methods, this extract's choice."""
     lines = ["Chicago Digital Equity Dashboard: provenance of this extract", ""]
@@ -302,8 +319,11 @@ def provenance(manifest: dict, choice: str | None = None) -> str:
             source = ("Social Explorer export of ACS tract tables B28002, B28003, B28011 (raw snapshot file "
                       f"{sources.SOCIAL_EXPLORER_FILE.as_posix()}); MOE = Social Explorer's standard error × "
                       f"{sources.SOCIAL_EXPLORER_SE_TO_MOE}, which recovers the Census Bureau's published 90% MOE")
+        elif info["source"] == "synthetic":
+            source = f"SYNTHETIC, NOT CENSUS DATA: {info.get('source_note', 'made-up figures')}"
         else:
-            source = f"Census Data API, ACS 5-year {year} (api.census.gov/data/{year}/acs/acs5)"
+            source = (info.get("source_note")
+                      or f"Census Data API, ACS 5-year {year} (api.census.gov/data/{year}/acs/acs5)")
         lines.append(f"  {info['period']}: {source}; {info['tract_vintage']} census tracts")
         coverage = manifest.get("coverage", {}).get(str(year), {}).get("ward_household_coverage")
         if coverage is not None:

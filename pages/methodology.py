@@ -48,8 +48,7 @@ st.markdown(
     f"'{common.period(latest)}' describes the whole period, not the year {latest} alone.")
 periods = pd.DataFrame([
     {"ACS period": info["period"],
-     "Where it comes from": ("Raw snapshot: Social Explorer export of the tract tables"
-                             if info["source"] == "snapshot" else "Census Data API (api.census.gov)"),
+     "Where it comes from": exports.source_label(info),
      "Census tract boundaries": f"{info['tract_vintage']} tracts"}
     for _, info in sorted(manifest.get("years", {}).items())])
 st.table(periods, hide_index=True, border="horizontal")

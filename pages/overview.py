@@ -5,7 +5,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from equity import estimates
+from equity import estimates, exports
 from pages import common
 
 HEADLINE_METRICS = ["unconnected", "no_computer", "high_speed_broadband"]
@@ -63,7 +63,7 @@ st.write(
     f"{estimates.RELIABILITY_THRESHOLDS[1]:.0f}% is unreliable. Figures for single community areas, wards and "
     "tracts rest on fewer survey responses and have wider margins; the pages below show them.")
 
-periods = [f"{info['period']} ({'raw snapshot' if info['source'] == 'snapshot' else 'Census API'})"
+periods = [f"{info['period']} ({exports.source_label(info)})"
            for _, info in sorted(data.manifest.get("years", {}).items())]
 st.caption(f"Source: U.S. Census Bureau, ACS 5-year tables B28002 (internet subscriptions) and B28003 "
            f"(computers), census tracts summed to the city. ACS periods loaded: {'; '.join(periods)}. "

@@ -229,7 +229,8 @@ def test_provenance_names_periods_sources_checksums_and_the_choice(two_periods):
     for name, digest in two_periods.manifest["input_sha256"].items():
         assert f"{name}: {digest}" in note
     assert "2017–2021 ACS 5-year: Social Explorer" in note
-    assert "2019–2023 ACS 5-year: Census Data API" in note and "api.census.gov/data/2023/acs/acs5" in note
+    # the fixture's 2023 is a made-up stand-in and the note must say so (a live fetch names api.census.gov)
+    assert "2019–2023 ACS 5-year: SYNTHETIC, NOT CENSUS DATA" in note
     assert two_periods.manifest["built_at"] in note and "hh_pct" in note
     assert str(two_periods.manifest["ward_crosswalk"]["tracts_household_weighted"]) in note
 

@@ -9,7 +9,7 @@ import sys
 import pandas as pd
 import pytest
 
-from equity import cache, census_api, config, geography, metrics
+from equity import cache, census_api, config, exports, geography, metrics
 
 from .conftest import SNAPSHOT
 
@@ -27,7 +27,7 @@ def test_fetch_adds_a_year_that_flows_through_to_every_geography(tmp_path):
     assert done.returncode == 0, done.stderr
     data = cache.load(SNAPSHOT, root)
     assert data.years == [2021, 2023]
-    assert data.manifest["years"]["2023"]["source"] == "census_api"
+    assert data.manifest["years"]["2023"]["source"] == "synthetic"  # the fixture's 2023 is marked made-up
     fetched = pd.read_parquet(cache.api_year_path(root, 2023))
     city_xwalk = geography.city_crosswalk(geography.read_community_area_crosswalk(SNAPSHOT, 2020))
     expected = metrics.compute_metrics(geography.apportion(fetched, city_xwalk)).set_index("metric")
@@ -37,6 +37,27 @@ def test_fetch_adds_a_year_that_flows_through_to_every_geography(tmp_path):
     for geo, n in [("community_area", 77), ("ward", 50)]:
         rows = data.metrics[(data.metrics["geography"] == geo) & (data.metrics["year"] == 2023)]
         assert rows["area_id"].nunique() == n
+
+
+def test_where_a_fetched_year_came_from_is_kept_and_a_synthetic_year_is_labelled_everywhere(tmp_path):
+    """Live API, recorded replies and the fixture's made-up 2023 are told apart from the reply source on."""
+    marker = REPLAY / "2023" / census_api.SYNTHETIC_MARKER
+    assert census_api.reply_source(census_api.ReplaySession(REPLAY), 2023) == {
+        "kind": "synthetic", "note": marker.read_text(encoding="utf-8").splitlines()[0]}
+    assert census_api.reply_source(census_api.ReplaySession(REPLAY), 2019)["kind"] == "recorded_replies"
+    assert census_api.reply_source(object(), 2019)["kind"] == "census_api"
+
+    root = tmp_path / "cache"
+    table = census_api.fetch_acs_tracts(2023, session=census_api.ReplaySession(REPLAY))
+    cache.write_parquet_atomic(table, cache.api_year_path(root, 2023))
+    data = cache.load(SNAPSHOT, root)
+    years = data.manifest["years"]
+    assert [years[y]["source"] for y in ("2021", "2023")] == ["snapshot", "synthetic"]
+    assert set(data.metrics.loc[data.metrics["year"] == 2023, "source"]) == {"synthetic"}
+    note = exports.provenance(data.manifest)
+    synthetic_line = next(line for line in note.splitlines() if metrics.period_label(2023) in line)
+    assert "SYNTHETIC, NOT CENSUS DATA" in synthetic_line
+    assert "SYNTHETIC" not in next(line for line in note.splitlines() if metrics.period_label(2021) in line)
 
 
 def test_fetch_without_a_key_says_how_to_set_one_and_leaves_the_cache_alone(tmp_path):
