@@ -51,6 +51,9 @@ def dashboard_data() -> cache.DashboardData:
 def load_or_stop() -> cache.DashboardData:
     """The dashboard data, or a clear error on the page (and nothing else drawn).
 
+    Every page says so at the top when the build holds a synthetic ACS period
+    (recorded test replies marked as made-up; ``exports.synthetic_periods``).
+
     If the build this server loaded has been replaced on disk (``python -m
     equity fetch`` or ``build`` in another process removes old builds), the
     shared copy is dropped and the current build loaded, because tract
@@ -61,10 +64,14 @@ def load_or_stop() -> cache.DashboardData:
         if not (data.folder / "manifest.json").exists():
             dashboard_data.clear()
             data = dashboard_data()
-        return data
     except EquityError as exc:
         st.error(f"The data could not be loaded: {exc}")
         st.stop()
+    made_up = exports.synthetic_periods(data.manifest)
+    if made_up:
+        st.warning(f"**Test data loaded:** the {' and '.join(made_up)} figures are a synthetic stand-in made for "
+                   "the test suite, not Census Bureau data. Do not quote them.", icon="🧪")
+    return data
 
 
 # ---- URL state -------------------------------------------------------------

@@ -184,3 +184,21 @@ def test_a_second_acs_year_shows_the_change_and_its_significance(cache_with_2023
     heading = next(h for h in headings(at) if h.startswith("### Households without an internet subscription"))
     assert row["status"].capitalize() in heading
     assert len(at.get("vega_lite_chart")) == len(shipped) + 1, "a progress chart per target, and the gap chart"
+
+
+def test_a_synthetic_period_is_flagged_on_every_page_and_the_snapshot_alone_is_not(cache_with_2023, fresh_data,
+                                                                                     monkeypatch):
+    """The fixture's 2019–2023 is made-up: every page says so at the top; the real snapshot build never does."""
+    plain = open_progress()
+    assert not any("synthetic" in w.value for w in plain.warning)
+
+    monkeypatch.setenv("EQUITY_CACHE", str(cache_with_2023))
+    common.dashboard_data.clear()
+    period = cache.load(SNAPSHOT, cache_with_2023).manifest["years"]["2023"]["period"]
+    for page in ("pages/overview.py", "pages/map.py", "pages/progress.py", "pages/methodology.py"):
+        at = AppTest.from_file(str(config.REPO_ROOT / "app.py"), default_timeout=180)
+        at.run()
+        at.switch_page(page).run()
+        assert not at.exception, page
+        banner = [w.value for w in at.warning if "synthetic stand-in" in w.value]
+        assert banner and period in banner[0] and "not Census Bureau data" in banner[0], page
