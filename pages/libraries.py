@@ -30,8 +30,7 @@ BRANCHES = dict(zip(branches["branch_key"], branches["branch"]))
 UNCONNECTED = metrics.METRICS["unconnected"].label
 NEAR = f"{libraries.NEAR_MILES:g} mile"
 CLOSE = f"{libraries.CLOSE_MILES:g} mile"
-GAP_COLOUR = [202, 0, 32]
-"""ColorBrewer RdBu's darkest red: the flagged areas' outline, apart from the blues and the orange circles."""
+GAP_COLOUR = [202, 0, 32]  # ColorBrewer RdBu's darkest red: the flagged areas' outline, apart from blue and orange
 
 
 def url_index(name: str, options, default: str) -> int:
@@ -100,10 +99,10 @@ with map_column:
     st.caption("Hover over a branch or an area for its figures. Drag to pan, scroll to zoom.")
 with legend_column:
     map_view.legend(view, "unconnected", "count", geography_name, "quantiles")
-    st.html(f"<div style='font-size:14px;margin-top:6px'><span aria-hidden='true' style='display:inline-block;"
-            f"width:18px;height:12px;border:3px solid rgb{tuple(GAP_COLOUR)};vertical-align:middle;"
-            f"margin-right:6px'></span>Flagged: many unconnected households, no branch close by "
-            f"({len(gaps)})</div>")
+    st.html(f"<div class='equity-legend' style='font-size:14px;margin-top:6px'><div><span aria-hidden='true' "
+            f"style='display:inline-block;width:18px;height:12px;border:3px solid rgb{tuple(GAP_COLOUR)};"
+            f"vertical-align:middle;margin-right:6px'></span>Flagged: many unconnected households, no branch "
+            f"close by ({len(gaps)})</div></div>")
     if show_branches:
         library_layer.legend(build, sessions_year)
 

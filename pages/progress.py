@@ -102,12 +102,20 @@ def pareto_chart(gap: pd.DataFrame, area_title: str) -> alt.LayerChart:
     bars = alt.Chart(shown).mark_bar().encode(x=x, y=alt.Y("count:Q", title="Households"), color=colour,
                                               tooltip=tooltip)
     errors = alt.Chart(shown).mark_rule(color="#333").encode(x=x, y="count_low:Q", y2="count_high:Q")
+    # The split is also drawn and written, so the two bar colours are never the only way to tell the groups apart.
+    edge = alt.X("area_name:N", sort=None, bandPosition=1)
+    boundary = alt.Chart(shown[shown["holds_first_half"]].tail(1))
+    split = boundary.mark_rule(strokeDash=[2, 2], color="#333", strokeWidth=1.5).encode(x=edge)
+    split_labels = [boundary.mark_text(align=align, dx=dx, fontSize=11, color="#333").encode(
+                        x=edge, y=alt.value(6), text=alt.value(words))
+                    for align, dx, words in (("right", -4, "← together hold half"), ("left", 4, "the rest →"))]
     share_axis = alt.Y("cumulative_share:Q", title="Running share of the total", scale=alt.Scale(domain=[0, 1]),
                        axis=alt.Axis(format="%", orient="right", titleColor="#b03a0b"))
     running = alt.Chart(shown).mark_line(color="#b03a0b", point=alt.OverlayMarkDef(color="#b03a0b", size=20)).encode(
         x=x, y=share_axis, tooltip=tooltip)
     half = alt.Chart(shown).mark_rule(strokeDash=[4, 4], color="#b03a0b", aria=False).encode(y=alt.datum(0.5))
-    return alt.layer(bars + errors, running + half).resolve_scale(y="independent").properties(height=460)
+    return alt.layer(alt.layer(bars, errors, split, *split_labels), running + half).resolve_scale(
+        y="independent").properties(height=460)
 
 
 # ---- uploads: validated in equity.targets; a good file is used for this session only ------------------
@@ -316,9 +324,10 @@ with gap_section:
         if len(gap) < len(all_areas):
             st.caption(f"{len(all_areas) - len(gap)} {area_word} have no published estimate and are left out.")
         st.altair_chart(pareto_chart(gap, GAP_GEOGRAPHIES[gap_geography][:-1]), width="stretch")
-        st.caption("Bars: households in each area, most first, with their 90% margin of error. Line: the running "
-                   "share of the total. Areas whose error bars overlap cannot be told apart statistically, so "
-                   "neighbouring ranks are approximate.")
+        st.caption("Bars: households in each area, most first, with their 90% margin of error; dark bars, left of "
+                   "the dotted line, are the areas that together hold half. Line: the running share of the total "
+                   "(right axis; the dashed line marks half). Areas whose error bars overlap cannot be told apart "
+                   "statistically, so neighbouring ranks are approximate.")
         shown = pd.DataFrame({
             "Rank": gap["rank"], "Area": gap["area_name"],
             "Households": gap["count"], "Households MOE (90%)": gap["count_moe"],
