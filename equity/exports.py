@@ -21,11 +21,13 @@ left as numbers, negative ones included.
 
 from __future__ import annotations
 
+import re
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from . import cache, compare, estimates, geography, metrics, sources
+from . import cache, compare, estimates, geography, libraries, metrics, sources, targets
 
 CUSTOM = compare.CUSTOM_GEOGRAPHY
 EXTRACT_GEOGRAPHIES = (*geography.GEOGRAPHIES, CUSTOM)
@@ -219,7 +221,8 @@ def _column_meanings() -> dict[str, tuple[str, str]]:
                    "area); MOE = square root of the sum of the squared, equally scaled tract MOEs, the largest "
                    "MOE among zero estimates counted once (ACS handbook 2020, ch. 8, aggregated count data).")
     return {
-        "Area": ("Name of the area: the City of Chicago, or a custom area made of several areas combined.", ""),
+        "Area": ("Name of the area: the City of Chicago, a community area, ward or tract, or a custom area made "
+                 "of several areas combined.", ""),
         "Made of": ("The community areas, wards or tracts combined into the custom area.",
                     "Each tract's household shares in the chosen areas are added (at most 1) before summing, "
                     "so a tract split between two chosen areas is counted once."),
@@ -252,20 +255,253 @@ def _column_meanings() -> dict[str, tuple[str, str]]:
         "Universe: households (estimate)": ("Estimated households in the area: the share's denominator.",
                                             "Census variable in the measure's 'Formula'. " + apportioned),
         "Universe MOE (90%)": ("Margin of error of the universe.", apportioned),
-        "Note": ("Why a figure is missing (tracts whose estimate or MOE the Census Bureau did not publish); "
-                 "empty when every figure is present.", ""),
+        "Note": ("Why a figure is missing (tracts whose estimate or MOE the Census Bureau did not publish) or "
+                 "must be read with care (a library's partial year); empty when there is nothing to note.", ""),
+        **_page_column_meanings(),
     }
+
+
+def _page_column_meanings() -> dict[str, tuple[str, str]]:
+    """Meaning and formula of the columns the app's pages add to the tables they offer for download."""
+    caution, unreliable = estimates.RELIABILITY_THRESHOLDS
+    z = estimates.Z_90
+    test = (f"difference = a − b, MOE = √(MOE_a² + MOE_b²); significant when |Z| > {z}, Z = difference / "
+            f"(MOE / {z}) (ACS handbook 2020, ch. 7 and 8)")
+    reliability = (f"From the estimate's CV: 'reliable' under {caution:g}%, 'use with caution' from {caution:g}% "
+                   f"to {unreliable:g}%, 'unreliable' above {unreliable:g}%, 'no estimate' when it cannot be computed.")
+    period = targets.PERIOD_YEARS
+    per_branch = ("estimate / branches; the number of branches is a fixed count, so the MOE is divided by the same "
+                  "number (ACS handbook ch. 8, an estimate times a constant).")
+    sessions = ("Sum of the branch's monthly public computer sessions in the City of Chicago's 'Libraries – "
+                "Computer Sessions by Location' file of the year.")
+    running = "Sum of this area's and every higher-ranked area's households"
+    return {
+        # neighbourhood explorer: ranking, comparisons, custom area, context
+        "Side": ("The side of the city the area is on, one of the City's nine: " + ", ".join(compare.SIDES) + ".",
+                 f"Community areas: the City's standard assignment (project file {compare.SIDES_FILE.name}). "
+                 "Wards: the side where most of the ward's households live (ACS 2017–2021 households in each "
+                 "ward × community area overlap), ties to the side listed first."),
+        "Compared with city (90% test)": (
+            f"Whether the area's share of households (its households, for a measure without a share) differs "
+            f"from the City of Chicago's: '{compare.HIGHER_THAN_CITY}', '{compare.LOWER_THAN_CITY}', "
+            f"'{compare.NOT_DIFFERENT}', or '{compare.NO_ESTIMATE}' where the area's figure is missing.",
+            f"a = area, b = city; {test}. The area is part of the city; like the Census Bureau's tools the test "
+            "ignores that, which makes it cautious."),
+        "Rank (1 = highest)": ("Rank of the area's estimate among all areas of its kind with an estimate "
+                               "(1 = highest; tied areas share the best rank).", "Ranked on the estimate alone."),
+        "Possible ranks: best": (
+            "Best rank the area could hold given the margins of error: ranks from best to worst cannot be told "
+            "apart statistically.",
+            f"1 + the number of areas significantly higher (pairwise tests, |Z| > {z}, no multiple-comparison "
+            "correction; Wright, Klein & Wieczorek, The American Statistician 73(2), 2019)."),
+        "Possible ranks: worst": (
+            "Worst rank the area could hold given the margins of error.",
+            f"Number of ranked areas − the number of areas significantly lower (pairwise tests, |Z| > {z})."),
+        "Significance (90% test)": (
+            "Whether the area differs from the first area chosen: 'higher than …', 'lower than …', "
+            f"'{compare.NOT_DIFFERENT}', or '{compare.NO_ESTIMATE}'.", f"a = area, b = first area; {test}."),
+        "Compared on": ("What is compared: the share of households, or households for a measure without a share.", ""),
+        "Difference (estimate)": ("The area's figure minus the first area's: shares as fractions (0.05 = 5 "
+                                  "percentage points), households as counts.", "a − b"),
+        "Difference MOE (90%)": ("Margin of error of the difference.", "√(MOE_a² + MOE_b²) (ACS handbook ch. 8)"),
+        "City share": ("The City of Chicago's share of households for the measure, as a fraction from 0 to 1.",
+                       "share = estimate / universe"),
+        "Population": ("Residents of the area (estimated, no margin of error).",
+                       "Tract populations summed through the crosswalk; the snapshot's context tables carry no "
+                       "standard errors."),
+        "Median household income (estimated, $)": (
+            "Median household income in dollars, rounded to $100; approximate, without a margin of error.",
+            "Tract household-income brackets summed through the crosswalk; median by linear interpolation within "
+            "the median's bracket (Census Bureau, 'Calculating Medians'); the open top bracket gives its lower "
+            "bound."),
+        "Adults 18–64 in poverty (share)": (
+            "Share of residents aged 18 to 64 (whose poverty status is known) below the poverty line, as a fraction "
+            "from 0 to 1; approximate, without a margin of error.",
+            "in poverty 18–64 / poverty universe 18–64, each summed over the area's tracts"),
+        "Residents under 18 (share)": ("Share of residents under 18, as a fraction from 0 to 1; approximate, "
+                                       "without a margin of error.", "residents under 18 / population"),
+        "Residents 65 and over (share)": ("Share of residents 65 and over, as a fraction from 0 to 1; "
+                                          "approximate, without a margin of error.", "residents 65+ / population"),
+        # progress to targets
+        "Target": ("The target in words: measure, area, value and year to reach.", ""),
+        "Unit": ("What the row's figures count: households, or a share of households as a fraction from 0 to 1.",
+                 ""),
+        "Estimate": ("The measure for this ACS period, in the row's unit.",
+                     "Households as in 'Households (estimate)', or share = estimate / universe."),
+        "Margin of error (90%)": ("Margin of error of the estimate at 90% confidence.", ""),
+        "Reliability": ("Reliability of the row's estimate. " + reliability, ""),
+        "Change since baseline": ("The estimate minus the baseline period's, in the row's unit; blank for the "
+                                  "baseline period itself.", "estimate − baseline estimate"),
+        "Change MOE (90%)": (
+            "Margin of error of the change.",
+            f"√(MOE² + MOE_baseline²) × √(1 − shared years / {period}) for {period}-year periods that share years "
+            "(Census Bureau, A Compass for Understanding and Using ACS Data, 2008, appendix)."),
+        "Statistically significant (90%)": ("Whether the change is statistically significant at 90% confidence.",
+                                            f"|change| / (change MOE / {z}) > {z}"),
+        "Years shared with the baseline period": (
+            f"How many years this {period}-year ACS period shares with the baseline period; overlapping periods "
+            "are partly the same survey responses.", f"max(0, {period} − (year − baseline year))"),
+        "Pace needed per year": ("Change per year needed on a straight line from the baseline to the target.",
+                                 "(target − baseline estimate) / (target year − baseline year)"),
+        "Pace observed per year": ("Change per year since the baseline.",
+                                   "change since baseline / (year − baseline year)"),
+        "Pace observed MOE (90%)": ("Margin of error of the observed pace.",
+                                    "change MOE / (year − baseline year)"),
+        "Status": (f"'{targets.ON_TRACK}', '{targets.BEHIND}', '{targets.CANNOT_TELL}', or '{targets.BASELINE}' for "
+                   "the baseline period's own row; 'Why' gives the reason.",
+                   f"{targets.ON_TRACK}: the target is reached, or the change is significant and at least the "
+                   f"progress due on the straight line by this period; {targets.BEHIND}: even the favourable end of "
+                   f"the change's margin of error falls short of the progress due; otherwise {targets.CANNOT_TELL}."),
+        "Why": ("The reason for the status, in words.", ""),
+        "Target source": ("Where the target comes from, with any assumption.", ""),
+        # progress: where the gap is
+        "Rank": ("Rank by households counted, most first.", ""),
+        "Households": ("Households counted by the measure in the area (estimate).", ""),
+        "Share of the total": ("The area's part of the households counted in all areas, as a fraction from 0 to 1.",
+                               "households / total of all areas; MOE by the ACS handbook's proportion formula "
+                               "(ch. 8), the area being part of the total."),
+        "Running total": ("Households in this area and every area ranked above it.",
+                          running + " (ACS handbook ch. 8, aggregated counts)."),
+        "Running total MOE (90%)": ("Margin of error of the running total.",
+                                    "√(sum of the squared MOEs of the areas summed), the largest MOE among zero "
+                                    "estimates counted once (ACS handbook ch. 8)."),
+        "Running share": ("The running total as a fraction of the total of all areas.",
+                          "running total / total of all areas"),
+        "Among the areas holding half": ("True for the fewest top-ranked areas that together hold at least half of "
+                                         "the households counted.", "True while the running share before this "
+                                                                    "area is under half."),
+        # libraries
+        "Branches inside": ("Chicago Public Library branches inside the area's boundary.",
+                            f"Branch points intersecting the area's polygon ({libraries.PROJECTED_CRS}); a branch on "
+                            "a shared boundary counts for both areas."),
+        "Branch names inside": ("Names of the branches inside the area, separated by '; '.", ""),
+        "Mean miles to the nearest branch (household-weighted)": (
+            "Average straight-line distance in miles from the area's households to their nearest branch.",
+            f"sum(households × miles) / sum(households) over the pieces of 2020 block groups in the area (ACS "
+            f"2017–2021 households), each at its representative point; distances in {libraries.PROJECTED_CRS}, "
+            f"{libraries.FEET_PER_MILE:,.0f} feet a mile."),
+        "Unconnected households per nearby branch": (
+            "Unconnected households in the area per branch inside it or nearby; blank where there is none.",
+            per_branch),
+        "Per branch MOE (90%)": ("Margin of error of the unconnected households per nearby branch.", per_branch),
+        "Many unconnected households": (
+            "True when the area's unconnected households are at or above the median of the areas of its kind "
+            "and ACS period.",
+            f"estimate ≥ quantile {libraries.MANY_UNCONNECTED_QUANTILE:g} of the estimates of all areas of the same "
+            "geography and period."),
+        "Flagged": ("True for areas with many unconnected households and no branch close by: where a branch's "
+                    "public computers are hardest to reach for those without a connection.",
+                    f"many unconnected households AND mean miles to the nearest branch > {libraries.CLOSE_MILES:g}"),
+        "Branch": ("Chicago Public Library branch, named as in the City of Chicago's list of locations.", ""),
+        "Year": ("Calendar year the sessions were counted in.", ""),
+        "Public computer sessions": ("Public computer sessions at the branch in the year.", sessions),
+        "Months reported": ("Months with a value in the year's file (a zero is a report; a blank is not).", ""),
+        "Months with sessions": ("Months with more than zero sessions; zero months mark closures such as "
+                                 "renovations.", ""),
+        "Change from the previous year": (
+            "Sessions minus the previous calendar year's; blank when either year is partial (fewer than 12 "
+            "months reported) or missing.", "sessions − previous year's sessions"),
+        "Change (%)": ("Change from the previous year as a percentage of the previous year's sessions; blank "
+                       "where the change is blank or the previous year had none.",
+                       "change / previous year's sessions × 100"),
+        "Miles from the branch": ("Straight-line miles from the branch to the tract's representative point.",
+                                  f"Tracts whose representative point lies within {libraries.SURROUNDING_MILES:g} "
+                                  f"mile of the branch, measured in {libraries.PROJECTED_CRS}."),
+        "Address": ("Street address of the branch.", ""),
+        "ZIP": ("ZIP code of the branch.", ""),
+        "Hours": ("Usual opening hours, as the City of Chicago lists them.", ""),
+        "Phone": ("Telephone number of the branch.", ""),
+        "Latitude": ("Latitude of the branch (WGS84, degrees).", ""),
+        "Longitude": ("Longitude of the branch (WGS84, degrees).", ""),
+        "File": ("Sessions file the row comes from, in the raw snapshot's libraries folder.", ""),
+        "Line in the file": ("Line number of the row in that file (the header is line 1).", ""),
+        "Name in the file": ("Location name as the file spells it.", ""),
+        "Sessions in the year": ("Year-to-date sessions the file gives for the row.", ""),
+        "Why it is not matched": ("Why the row is not counted for any branch of the City's list (a closed branch, "
+                                  "a space that is not a branch, a total row, or no matching name).", ""),
+    }
+
+
+def _column_patterns() -> list[tuple[str, str, str]]:
+    """(regex, meaning, formula) for column names a page builds from a year, a measure or a distance.
+
+    The regex must match the whole name; ``{name}`` in the meaning and
+    formula is filled from the regex's group of that name.
+    """
+    measures = "|".join(re.escape(m.label) for m in metrics.METRICS.values())
+    with_share = "|".join(re.escape(m.label) for m in metrics.METRICS.values() if m.denominator)
+    miles = r"(?P<miles>\d+(?:\.\d+)? miles?)"
+    return [
+        (rf"(?P<measure>{with_share}) \(share\) \(estimate\)",
+         "{measure}: the area's estimate, as a share of households from 0 to 1.",
+         "share = estimate / universe; see the measure's row."),
+        (rf"(?P<measure>{with_share}) \(share\) MOE \(90%\)",
+         "Margin of error of the area's share of households, {measure}.",
+         "As for 'Share MOE (90%)': the ACS handbook's proportion formula (ch. 8)."),
+        (rf"(?P<measure>{measures}) \(estimate\)", "{measure}: the area's estimate, in households.",
+         "Sum of the measure's Census variables; see the measure's row."),
+        (rf"(?P<measure>{measures}) MOE \(90%\)", "Margin of error of the area's households, {measure}.",
+         "√(sum of the squared MOEs of the variables and tracts summed) (ACS handbook ch. 8)."),
+        (rf"Branches within {miles}",
+         "Branches inside the area or within {miles} of its boundary: the branches its residents can reasonably "
+         "use.", "The area's polygon buffered by {feet} feet in " + libraries.PROJECTED_CRS + "; branch points "
+         "intersecting the buffer."),
+        (rf"Branch close by \(≤ {miles}\)",
+         "True when the area's households are on average at most {miles} from their nearest branch.",
+         "mean miles to the nearest branch (household-weighted) ≤ {miles}"),
+        (r"Public computer sessions (?P<year>\d{4})", "Public computer sessions at the branch in {year}.",
+         "Sum of the branch's monthly sessions in the City of Chicago's {year} 'Libraries – Computer Sessions by "
+         "Location' file."),
+        (r"Change from (?P<year>\d{4})",
+         "Public computer sessions in {next_year} minus those in {year}; blank when either year is partial (fewer "
+         "than 12 months reported) or missing.", "sessions {next_year} − sessions {year}"),
+        (r"Difference from (?P<area>.+) ± MOE",
+         "The area's figure minus {area}'s, ± its 90% margin of error, in words (shares in percentage points).",
+         "√(MOE of the area² + MOE of {area}²) (ACS handbook ch. 8)"),
+    ]
+
+
+def _pattern_fields(match: re.Match) -> dict[str, str]:
+    """A match's named groups, with what the rules derive from them: the next year, a distance in feet."""
+    fields = {name: value or "" for name, value in match.groupdict().items()}
+    if fields.get("year"):
+        fields["next_year"] = str(int(fields["year"]) + 1)
+    if fields.get("miles"):
+        fields["feet"] = f"{float(fields['miles'].split()[0]) * libraries.FEET_PER_MILE:,.0f}"
+    return fields
+
+
+def column_meaning(column: str, exact: dict[str, tuple[str, str]] | None = None,
+                   patterns: list[tuple[str, str, str]] | None = None) -> tuple[str, str, str]:
+    """Meaning, formula and (for a column named after a measure) the measure's label; empty when unknown.
+
+    Exact names (``_column_meanings``) take precedence over the pattern
+    rules (``_column_patterns``), tried in order; the first full match wins.
+    """
+    exact = _column_meanings() if exact is None else exact
+    if column in exact:
+        return (*exact[column], "")
+    for pattern, meaning, formula in _column_patterns() if patterns is None else patterns:
+        match = re.fullmatch(pattern, column)
+        if match:
+            fields = _pattern_fields(match)
+            return meaning.format(**fields), formula.format(**fields), fields.get("measure", "")
+    return "", "", ""
 
 
 def data_dictionary(extract_frame: pd.DataFrame) -> pd.DataFrame:
     """One row per column of an extract, then one per measure it shows, with universe and Census variables.
 
-    Columns the library does not know (a page's own table) are listed with an
-    empty meaning rather than left out, so the dictionary always covers every
-    column.
+    Columns are explained by exact name, then by the pattern rules for names
+    built from a year, a measure or a distance (``column_meaning``); a measure
+    named in a column's name gets its own row too. Columns the library does
+    not know are listed with an empty meaning rather than left out, so the
+    dictionary always covers every column.
     """
-    meanings = _column_meanings()
+    exact, patterns = _column_meanings(), _column_patterns()
+    described = {column: column_meaning(column, exact, patterns) for column in extract_frame.columns}
     shown = set(extract_frame["Measure"]) if "Measure" in extract_frame else set()
+    shown |= {measure for _, _, measure in described.values() if measure}
     shown_metrics = [m for m in metrics.METRICS.values() if m.label in shown]
     universes = sorted({m.denominator for m in shown_metrics if m.denominator})
     numerators = sorted({v for m in shown_metrics for v in m.numerator})
@@ -273,7 +509,7 @@ def data_dictionary(extract_frame: pd.DataFrame) -> pd.DataFrame:
                  "Universe: households (estimate)": "; ".join(universes), "Universe MOE (90%)": "; ".join(universes)}
     rows = []
     for column in extract_frame.columns:
-        meaning, formula = meanings.get(column, ("", ""))
+        meaning, formula, _ = described[column]
         universe = "Households" if column in variables or column.startswith("Share") else ""
         rows.append({"Column or measure": column, "Meaning": meaning, "Universe": universe,
                      "Census variables": variables.get(column, ""), "Formula": formula})
