@@ -215,10 +215,17 @@ def _swatch(colour: str) -> str:
             f'border:1px solid #888;vertical-align:middle;margin-right:6px"></span>')
 
 
+# deck.gl's focusable element has no outline of its own: without this, a keyboard user who tabs onto the
+# map (where the arrow and +/- keys pan and zoom it) cannot see that it has focus (WCAG 2.4.7).
+MAP_FOCUS_STYLE = ("<style>[data-testid='stDeckGlJsonChart'] .deck-events-root:focus-visible "
+                   "{ outline: 3px solid #1f5fa8 !important; outline-offset: -3px; }</style>")
+
+
 def legend(view: dict, metric_key: str, mode: str, geography_name: str, scheme: str, counts: bool = True) -> None:
     """The legend beside the map: classes low to high, grey for no estimate, the unreliable marker.
 
     ``counts=False`` leaves out how many areas fall in each class (for a map showing only some of them).
+    Every map has this legend, so it also carries ``MAP_FOCUS_STYLE``.
     """
     metric = metrics.METRICS[metric_key]
     what = "share" if mode == "share" else "number"
@@ -241,7 +248,7 @@ def legend(view: dict, metric_key: str, mode: str, geography_name: str, scheme: 
     tally = f" <span style='color:#555'>({view['unreliable']} of {view['areas']})</span>" if counts else ""
     rows.append(f"<div style='margin-top:6px'><span style='margin:0 10px 0 4px'>{marker_html(MARKER_RADIUS_PIXELS[geography_name])}</span>"
                 f"Unreliable {what} (CV over 30%): read with care{tally}</div>")
-    st.html(f"<div class='equity-legend' style='font-size:14px;line-height:1.7'>{''.join(rows)}</div>")
+    st.html(f"{MAP_FOCUS_STYLE}<div class='equity-legend' style='font-size:14px;line-height:1.7'>{''.join(rows)}</div>")
 
 
 # ---- one area's figures and parts ------------------------------------------------------------------------

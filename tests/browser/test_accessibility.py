@@ -17,7 +17,8 @@ checked option; the arrow keys would change the choice, so they are not
 pressed. What we found (Streamlit 1.67):
 
 - the deck.gl map's container takes focus (``tabindex=0``) and deck.gl's
-  keyboard controller pans and zooms it with the arrow and +/- keys; areas
+  keyboard controller pans and zooms it with the arrow and +/- keys (it had no
+  focus outline; ``pages.map_view`` now draws one, checked below); areas
   cannot be picked from the keyboard, so each map page has a selectbox or
   table for that, and ``test_every_map_has_a_table_with_the_same_areas_and_figures``
   checks each map's table carries its figures;
@@ -195,6 +196,21 @@ def test_keyboard_walk_notices_a_control_taken_out_of_the_tab_order(page, stream
     missed = [names[i] for i in set(names) - reached]
     assert missed and all(name.startswith("selectbox") for name in missed), missed
     assert any('"Measure"' in name for name in missed), missed
+
+
+@pytest.mark.parametrize("path", ["map", "ward?ward=20", "libraries"])
+def test_a_map_reached_by_tab_shows_that_it_has_focus(page, streamlit_server, path):
+    """deck.gl's focusable layer has no outline of its own; the map pages draw one (WCAG 2.4.7)."""
+    open_page(page, f"{streamlit_server}/{path}")
+    page.wait_for_selector('[data-testid="stDeckGlJsonChart"] canvas', state="attached")
+    for _ in range(200):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.matches('[data-testid=\"stDeckGlJsonChart\"] canvas, "
+                         "[data-testid=\"stDeckGlJsonChart\"] [tabindex=\"0\"]')"):
+            break
+    outline = page.evaluate("() => { const s = getComputedStyle(document.activeElement);"
+                            " return {style: s.outlineStyle, width: parseFloat(s.outlineWidth)}; }")
+    assert outline["style"] != "none" and outline["width"] >= 2, outline
 
 
 # ---- every map has its table -----------------------------------------------------------------------------
