@@ -143,6 +143,8 @@ class Session:
             elif kind == "script_finished":
                 finished_at = time.perf_counter()
                 status = reply.script_finished
+                if status == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                    continue  # the page asked for a rerun (st.rerun); the browser waits for that one too
                 if status != ForwardMsg.FINISHED_SUCCESSFULLY:
                     problems.append(f"run ended with {ForwardMsg.ScriptFinishedStatus.Name(status)}")
                 if shown_hash != self.page_hashes.get(path):

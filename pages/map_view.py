@@ -123,14 +123,19 @@ def describe_view(metric_key: str, mode: str, geography_name: str, year: int) ->
 
 
 # ---- cached layer data ---------------------------------------------------------------------------------
+# ``st.cache_resource`` rather than ``st.cache_data``: cache_data hands every run a fresh unpickled copy, and
+# for the tract layer (about 500 KiB of GeoJSON) that copy cost more than the rest of the page and held other
+# readers up (bench/load_sessions.py). These objects are shared by every session, so nothing may change them:
+# callers build new dicts (``features_of``, ``with_markers``, ``library_layer.with_details``), and
+# tests/test_map_pages.py checks that drawing the map pages leaves them as computed.
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=8)
 def geometries(build: str, geography_name: str) -> dict[str, dict]:
     """Rounded GeoJSON geometry of every area of a geography (``build`` keys the cache to the data)."""
     return maps.compact_geometries(common.dashboard_data().boundaries(geography_name, web=True))
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=8)
 def markers_for(build: str, geography_name: str, area_ids: tuple[str, ...]) -> list[dict]:
     return maps.marker_points(common.dashboard_data().boundaries(geography_name, web=True), area_ids)
 
@@ -144,7 +149,7 @@ def shown_rows(data, geography_name: str, metric_key: str, year: int) -> pd.Data
     return rows
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_resource(show_spinner=False, max_entries=64)
 def choropleth(build: str, geography_name: str, metric_key: str, mode: str, year: int, scheme: str) -> dict:
     """Everything the map draws for one view: the features, the unreliable markers (as points for
     ``marker_layer`` and as rings for ``with_markers``), the legend, the view."""
@@ -199,7 +204,7 @@ def unreliable_ids(view: dict) -> set[str]:
     return {point["id"] for point in view["markers"]}
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner=False, max_entries=16)
 def clipped(build: str, geography_name: str, area_ids: tuple[str, ...], clip_geography: str, clip_id: str):
     """The listed areas' shapes cut to one area of another geography (e.g. a ward's tracts to the ward)."""
     data = common.dashboard_data()

@@ -36,6 +36,30 @@ for key, value in (("ward-choice", common.url_choice("ward", WARDS, next(iter(WA
     if key not in st.session_state:
         st.session_state[key] = value
 
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def ward_map(build: str, ward: str, year: int) -> tuple[dict, list, dict]:
+    """The ward's tracts cut to the ward and coloured like the citywide tract map, with their unreliable
+    rings and the ward outline: (citywide tract view, layers, the ward's view). Made once per ward and
+    period and shared by every reader (``build`` keys it to the data), like ``map_view.choropleth``."""
+    view = map_view.choropleth(build, "tract", HEADLINE, "share", year, "quantiles")
+    tracts = map_view.tracts_in(data, "ward", ward, year, HEADLINE)
+    in_ward = {geoid: {"in_ward": f"{common.format_share(weight)} of its households are in {WARDS[ward]}"}
+               for geoid, weight in zip(tracts["GEOID"], tracts["Households in this area"])}
+    pieces = map_view.clipped(build, "tract", tuple(in_ward), "ward", ward)
+    outline = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": map_view.geometries(build, "ward")[ward], "properties": {"id": ward}}]}
+    ward_bounds = data.boundaries("ward", web=True)
+    ward_view = maps.view_of(ward_bounds[ward_bounds["area_id"] == ward], 380, 340)
+    tract_features = map_view.features_of(view, pieces["area_id"], in_ward, maps.compact_geometries(pieces))
+    rings = map_view.marker_features(tract_features, maps.marker_points(pieces, map_view.unreliable_ids(view)),
+                                     map_view.MARKER_RADIUS_PIXELS["tract"]
+                                     * maps.metres_per_pixel(ward_view["zoom"], ward_view["latitude"]))
+    layers = [map_view.area_layer(map_view.with_markers(tract_features, rings), layer_id="ward-tracts"),
+              map_view.outline_layer(outline, "ward-outline", [200, 30, 30], 3)]
+    return view, layers, ward_view
+
+
 picker = st.columns([1, 1, 3])
 ward = picker[0].selectbox("Ward", list(WARDS), format_func=WARDS.get, key="ward-choice")
 year = int(picker[1].selectbox("ACS period", list(YEARS), format_func=YEARS.get, key="ward-year"))
@@ -65,21 +89,8 @@ if ranks.notna().all():
 else:
     st.markdown("**Rank among the wards:** not available (the ward's estimate is missing).")
 
-view = map_view.choropleth(build, "tract", HEADLINE, "share", year, "quantiles")
 tracts = map_view.tracts_in(data, "ward", ward, year, HEADLINE)
-in_ward = {geoid: {"in_ward": f"{common.format_share(weight)} of its households are in {WARDS[ward]}"}
-           for geoid, weight in zip(tracts["GEOID"], tracts["Households in this area"])}
-pieces = map_view.clipped(build, "tract", tuple(in_ward), "ward", ward)
-outline = {"type": "FeatureCollection", "features": [
-    {"type": "Feature", "geometry": map_view.geometries(build, "ward")[ward], "properties": {"id": ward}}]}
-ward_bounds = data.boundaries("ward", web=True)
-ward_view = maps.view_of(ward_bounds[ward_bounds["area_id"] == ward], 380, 340)
-tract_features = map_view.features_of(view, pieces["area_id"], in_ward, maps.compact_geometries(pieces))
-rings = map_view.marker_features(tract_features, maps.marker_points(pieces, map_view.unreliable_ids(view)),
-                                 map_view.MARKER_RADIUS_PIXELS["tract"]
-                                 * maps.metres_per_pixel(ward_view["zoom"], ward_view["latitude"]))
-layers = [map_view.area_layer(map_view.with_markers(tract_features, rings), layer_id="ward-tracts"),
-          map_view.outline_layer(outline, "ward-outline", [200, 30, 30], 3)]
+view, layers, ward_view = ward_map(build, ward, year)
 
 map_column, side_column = st.columns([1.4, 1])
 with map_column:

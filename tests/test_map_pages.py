@@ -197,3 +197,32 @@ def test_picking_another_ward_updates_the_brief_and_the_url():
     at.selectbox(key="ward-choice").set_value("3").run()
     assert at.title[0].value.startswith("Ward 3:")
     assert at.query_params["ward"] == "3"
+
+
+# ---- shared cached layers --------------------------------------------------------------------------------
+
+def test_drawing_the_map_pages_leaves_the_shared_cached_layers_as_computed(data):
+    """``map_view`` caches layers with ``st.cache_resource``: one object shared by every reader. A page that
+    changed it (adding a property, dropping a feature) would change every later reader's map."""
+    from pages import map_view
+
+    build, year = data.folder.name, data.latest_year
+    views = {("community_area", "share"): None, ("ward", "share"): None, ("tract", "share"): None,
+             ("community_area", "count"): None}
+    for geography_name, mode in views:
+        shared = map_view.choropleth(build, geography_name, "unconnected", mode, year, "quantiles")
+        views[(geography_name, mode)] = (shared, json.dumps(shared, sort_keys=True, default=str))
+    geometries = map_view.geometries(build, "ward")
+    geometries_before = json.dumps(geometries, sort_keys=True)
+
+    open_page("pages/map.py")
+    open_page("pages/map.py", geography="ward", area="20")
+    open_page("pages/map.py", geography="tract")
+    open_page("pages/ward.py", ward="20")
+    open_page("pages/libraries.py")
+
+    for (geography_name, mode), (shared, before) in views.items():
+        again = map_view.choropleth(build, geography_name, "unconnected", mode, year, "quantiles")
+        assert again is shared, "the pages should have drawn from the same cached object"
+        assert json.dumps(again, sort_keys=True, default=str) == before, f"{geography_name} {mode} layer changed"
+    assert json.dumps(map_view.geometries(build, "ward"), sort_keys=True) == geometries_before
