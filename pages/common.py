@@ -6,10 +6,13 @@
   default with a visible notice naming the parameter.
 - ``download_extract``: CSV download of exactly the table shown, with its data
   dictionary and provenance note, through ``equity.exports``.
+- ``chart``: an Altair chart whose Vega-Lite spec is made once per distinct
+  input and shared by every reader.
 """
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable, Mapping, Sequence
 
@@ -177,6 +180,38 @@ def period(year: int) -> str:
 
 def metric_label(key: str) -> str:
     return metrics.METRICS[key].label
+
+
+# ---- charts --------------------------------------------------------------------
+
+try:  # Streamlit's own Altair conversion (theme and Arrow datasets exactly as st.altair_chart makes them)
+    from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec as _altair_spec
+except ImportError:  # a Streamlit without it: charts are converted on every run instead
+    _altair_spec = None
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _chart_spec(builder_id: str, _builder: Callable, arguments: tuple) -> dict:
+    return _altair_spec(_builder(*arguments))
+
+
+def chart(builder: Callable, *arguments, into=None, **options) -> None:
+    """Draw ``builder(*arguments)``, an Altair chart, as ``st.altair_chart(..., **options)`` would
+    (in the container or column ``into``, else the page).
+
+    Converting an Altair chart to Vega-Lite (validation, data to Arrow) took
+    more time than the rest of a page, on every run, for every reader. The
+    spec is made once per builder and distinct ``arguments`` (tables are
+    hashed by content, so another reader's upload or filter is another chart)
+    and each run draws a copy. ``builder`` must depend on nothing but its
+    arguments.
+    """
+    place = into if into is not None else st
+    if _altair_spec is None:
+        place.altair_chart(builder(*arguments), **options)
+        return
+    builder_id = f"{builder.__code__.co_filename}:{builder.__qualname__}"
+    place.vega_lite_chart(spec=copy.deepcopy(_chart_spec(builder_id, builder, arguments)), **options)
 
 
 # ---- downloads -----------------------------------------------------------------

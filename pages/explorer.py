@@ -82,6 +82,47 @@ def number_key(area_id: str) -> int:
     return int(area_id) if area_id.isdigit() else 0
 
 
+# ---- charts (drawn through common.chart) ----------------------------------------------
+
+def ranking_chart(chart_rows: pd.DataFrame, is_share: bool, axis_format: str, city_value,
+                  x_title: str) -> alt.LayerChart:
+    """Each area's estimate (dot, shaped and coloured by its comparison with the city) with its 90% interval
+    (bar), in the table's order; the city's share as a dashed line when ``city_value`` is given."""
+    domain = [c for c in COMPARISON_COLOURS if c in set(chart_rows["comparison"])]
+    colour = alt.Color("comparison:N", title="Compared with the city" if is_share else "Share compared with the city",
+                       scale=alt.Scale(domain=domain, range=[COMPARISON_COLOURS[c][0] for c in domain]),
+                       legend=alt.Legend(orient="top"))
+    shape = alt.Shape("comparison:N", scale=alt.Scale(domain=domain, range=[COMPARISON_COLOURS[c][1] for c in domain]),
+                      legend=None)
+    y = alt.Y("area_name:N", sort=list(chart_rows["area_name"]), title=None,
+              axis=alt.Axis(labelOverlap=False, labelLimit=220, labelFontSize=12))
+    tooltip = [alt.Tooltip("area_name:N", title="Area"), alt.Tooltip("estimate:N", title="Estimate ± MOE"),
+               alt.Tooltip("comparison:N", title="Compared with city"), alt.Tooltip("rank:Q", title="Rank"),
+               alt.Tooltip("possible_ranks:N", title="Possible ranks")]
+    base = alt.Chart(chart_rows)
+    layers = [base.mark_rule(strokeWidth=2).encode(y=y, x=alt.X("lower:Q", title=x_title,
+                                                                 axis=alt.Axis(format=axis_format, orient="top")),
+                                                   x2="upper:Q", color=colour, tooltip=tooltip),
+              base.mark_point(filled=True, size=70, opacity=1).encode(y=y, x="value:Q", color=colour, shape=shape,
+                                                                      tooltip=tooltip)]
+    if city_value is not None:
+        city_frame = pd.DataFrame({"city": [city_value], "label": [f"City {common.format_share(city_value)}"]})
+        layers.append(alt.Chart(city_frame).mark_rule(color="black", strokeDash=[5, 4]).encode(x="city:Q"))
+        layers.append(alt.Chart(city_frame).mark_text(align="left", dx=4, dy=-6, fontWeight="bold").encode(
+            x="city:Q", y=alt.value(0), text="label:N"))
+    return alt.layer(*layers).properties(height=alt.Step(22))
+
+
+def context_chart(scatter_rows: pd.DataFrame, y_title: str, share: bool) -> alt.Chart:
+    """One point per area: the measure against median household income."""
+    return alt.Chart(scatter_rows).mark_circle(size=80, opacity=0.8, color="#0072B2").encode(
+        x=alt.X("median_household_income:Q", title="Median household income (estimated, no MOE)",
+                axis=alt.Axis(format="$,.0f")),
+        y=alt.Y("y:Q", title=y_title, axis=alt.Axis(format=".0%" if share else ",.0f")),
+        tooltip=[alt.Tooltip("area_name:N", title="Area"), alt.Tooltip("estimate:N", title="Estimate ± MOE"),
+                 alt.Tooltip("income:N", title="Median household income")]).properties(height=420)
+
+
 # ---- view controls -------------------------------------------------------------------
 
 st.title("Neighborhood explorer")
@@ -216,33 +257,11 @@ with tab_rank:
         chart_rows["possible_ranks"] = [f"{b}–{w}" if pd.notna(b) else "—"
                                         for b, w in zip(ranked["rank_best"], ranked["rank_worst"])]
         chart_rows = chart_rows.drop(columns=["rank_best", "rank_worst"]).astype({"rank": "float"})
-        domain = [c for c in COMPARISON_COLOURS if c in set(chart_rows["comparison"])]
-        colour = alt.Color("comparison:N", title="Compared with the city" if is_share else "Share compared with the city",
-                           scale=alt.Scale(domain=domain, range=[COMPARISON_COLOURS[c][0] for c in domain]),
-                           legend=alt.Legend(orient="top"))
-        shape = alt.Shape("comparison:N", scale=alt.Scale(domain=domain, range=[COMPARISON_COLOURS[c][1] for c in domain]),
-                          legend=None)
-        y = alt.Y("area_name:N", sort=list(chart_rows["area_name"]), title=None,
-                  axis=alt.Axis(labelOverlap=False, labelLimit=220, labelFontSize=12))
         x_title = f"{VALUES[value]}: {metric.label.lower()} (estimate and 90% interval)"
-        tooltip = [alt.Tooltip("area_name:N", title="Area"), alt.Tooltip("estimate:N", title="Estimate ± MOE"),
-                   alt.Tooltip("comparison:N", title="Compared with city"), alt.Tooltip("rank:Q", title="Rank"),
-                   alt.Tooltip("possible_ranks:N", title="Possible ranks")]
-        base = alt.Chart(chart_rows)
-        layers = [base.mark_rule(strokeWidth=2).encode(y=y, x=alt.X("lower:Q", title=x_title,
-                                                                     axis=alt.Axis(format=axis_format, orient="top")),
-                                                       x2="upper:Q", color=colour, tooltip=tooltip),
-                  base.mark_point(filled=True, size=70, opacity=1).encode(y=y, x="value:Q", color=colour, shape=shape,
-                                                                          tooltip=tooltip)]
-        if city_value is not None:
-            city_frame = pd.DataFrame({"city": [city_value], "label": [f"City {common.format_share(city_value)}"]})
-            layers.append(alt.Chart(city_frame).mark_rule(color="black", strokeDash=[5, 4]).encode(x="city:Q"))
-            layers.append(alt.Chart(city_frame).mark_text(align="left", dx=4, dy=-6, fontWeight="bold").encode(
-                x="city:Q", y=alt.value(0), text="label:N"))
-        chart = alt.layer(*layers).properties(height=alt.Step(22))
-        st.altair_chart(chart, key="explorer-ranking-chart",
-                        alt=f"{metric.label} by {SINGULAR[geo]} with 90% intervals" +
-                            (f"; dashed line: city {common.format_share(city_value)}" if city_value is not None else ""))
+        common.chart(ranking_chart, chart_rows, is_share, axis_format, city_value, x_title,
+                     key="explorer-ranking-chart",
+                     alt=f"{metric.label} by {SINGULAR[geo]} with 90% intervals" +
+                         (f"; dashed line: city {common.format_share(city_value)}" if city_value is not None else ""))
         st.caption(
             ("Dots are estimates, bars their 90% intervals, the dashed line the citywide figure. " if is_share else
              "Dots are estimates, bars their 90% intervals. ")
@@ -417,14 +436,8 @@ with tab_context:
     if scatter_rows.empty:
         st.info("No area matches these filters.")
     else:
-        scatter = alt.Chart(scatter_rows).mark_circle(size=80, opacity=0.8, color="#0072B2").encode(
-            x=alt.X("median_household_income:Q", title="Median household income (estimated, no MOE)",
-                    axis=alt.Axis(format="$,.0f")),
-            y=alt.Y("y:Q", title=y_title, axis=alt.Axis(format=".0%" if y_field == "share" else ",.0f")),
-            tooltip=[alt.Tooltip("area_name:N", title="Area"), alt.Tooltip("estimate:N", title="Estimate ± MOE"),
-                     alt.Tooltip("income:N", title="Median household income")])
-        st.altair_chart(scatter.properties(height=420), key="explorer-context-chart",
-                        alt=f"{y_title} against median household income, one point per {SINGULAR[geo]}")
+        common.chart(context_chart, scatter_rows, y_title, y_field == "share", key="explorer-context-chart",
+                     alt=f"{y_title} against median household income, one point per {SINGULAR[geo]}")
         context_table = pd.DataFrame({
             ("Community area" if geo == "community_area" else "Ward"): points["area_name"],
             y_title + " (estimate)": points[y_field],

@@ -46,6 +46,24 @@ def with_moe(value: float, moe: float) -> str:
     return "—" if pd.isna(value) else f"{common.format_count(value)} ± {common.format_count(moe)}"
 
 
+def sessions_chart(history: pd.DataFrame) -> alt.LayerChart:
+    """One branch's sessions by year: a line through the full years, every year as a dot (hollow and
+    labelled with its months when partial)."""
+    base = alt.Chart(history).encode(
+        x=alt.X("year:O", title="Calendar year", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("sessions:Q", title="Public computer sessions", axis=alt.Axis(format=",.0f")),
+        tooltip=[alt.Tooltip("year:O", title="Year"), alt.Tooltip("sessions:Q", title="Sessions", format=",.0f"),
+                 alt.Tooltip("months:N", title="Months")])
+    line = base.transform_filter(alt.datum.partial_year == False).mark_line(color="#d95f02")  # noqa: E712
+    points = base.mark_point(size=80, filled=True, stroke="#d95f02", strokeWidth=2).encode(
+        fill=alt.Fill("reported:N", title=None, legend=alt.Legend(orient="bottom"),
+                      scale=alt.Scale(domain=["Full year", "Partial year"],
+                                      range=["#d95f02", "white"])))
+    labels = base.transform_filter(alt.datum.partial_year == True).mark_text(  # noqa: E712
+        dy=16, fontSize=11, color="#333").encode(text="months:N")
+    return (line + points + labels).properties(height=300)
+
+
 st.title("Libraries: where to get online")
 st.caption("A household without an internet subscription or a computer can use the free computers, Wi-Fi "
            "and help at any of the Chicago Public Library's branches. This page sets the branches beside the "
@@ -173,19 +191,7 @@ history = history.assign(
 full = history[~history["partial_year"]]
 chart_column, need_column = st.columns([1.6, 1])
 with chart_column:
-    base = alt.Chart(history).encode(
-        x=alt.X("year:O", title="Calendar year", axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("sessions:Q", title="Public computer sessions", axis=alt.Axis(format=",.0f")),
-        tooltip=[alt.Tooltip("year:O", title="Year"), alt.Tooltip("sessions:Q", title="Sessions", format=",.0f"),
-                 alt.Tooltip("months:N", title="Months")])
-    line = base.transform_filter(alt.datum.partial_year == False).mark_line(color="#d95f02")  # noqa: E712
-    points = base.mark_point(size=80, filled=True, stroke="#d95f02", strokeWidth=2).encode(
-        fill=alt.Fill("reported:N", title=None, legend=alt.Legend(orient="bottom"),
-                      scale=alt.Scale(domain=["Full year", "Partial year"],
-                                      range=["#d95f02", "white"])))
-    labels = base.transform_filter(alt.datum.partial_year == True).mark_text(  # noqa: E712
-        dy=16, fontSize=11, color="#333").encode(text="months:N")
-    st.altair_chart((line + points + labels).properties(height=300), width="stretch", key="lib-branch-chart")
+    common.chart(sessions_chart, history, width="stretch", key="lib-branch-chart")
     st.caption("The 2020 drop is the COVID-19 closures (branches closed in March 2020 and reopened in stages); "
                "the years after show the recovery. 2023 covers January–April only: it is drawn hollow and "
                "never compared with a whole year.")

@@ -251,7 +251,8 @@ with targets_section:
                              "(a straight line from the baseline to the target).")
             words.markdown("\n\n".join(lines))
             if picture is not None:
-                picture.altair_chart(progress_chart(table[table["target_id"] == row["target_id"]]), width="stretch")
+                common.chart(progress_chart, table[table["target_id"] == row["target_id"]], into=picture,
+                             width="stretch")
                 picture.caption("Dots: each ACS period's estimate with its 90% margin of error. Dashed line: the "
                                 "straight path from the baseline to the target (diamond).")
             st.caption(f"Source of the target: {row['source']}")
@@ -323,7 +324,7 @@ with gap_section:
             f"{last['cumulative_share'] * 100:.1f}% of the total.")
         if len(gap) < len(all_areas):
             st.caption(f"{len(all_areas) - len(gap)} {area_word} have no published estimate and are left out.")
-        st.altair_chart(pareto_chart(gap, GAP_GEOGRAPHIES[gap_geography][:-1]), width="stretch")
+        common.chart(pareto_chart, gap, GAP_GEOGRAPHIES[gap_geography][:-1], width="stretch")
         st.caption("Bars: households in each area, most first, with their 90% margin of error; dark bars, left of "
                    "the dotted line, are the areas that together hold half. Line: the running share of the total "
                    "(right axis; the dashed line marks half). Areas whose error bars overlap cannot be told apart "
