@@ -41,7 +41,7 @@ compiled-script cache whenever no session is connected, which a public
 dashboard with any readers never sees; without the anchor the floor would pay
 for recompiling every page and the ratios would flatter the server.
 
-Usage: python bench/load_sessions.py [--sessions 20] [--loads 6] [--think 2 8] [--repeats 7] [--pause 1]
+Usage: python bench/load_sessions.py [--sessions 20] [--loads 10] [--think 2 8] [--repeats 7] [--pause 1]
 """
 
 from __future__ import annotations
@@ -296,7 +296,7 @@ async def run(args) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sessions", type=int, default=20, choices=range(1, 51), metavar="1..50")
-    parser.add_argument("--loads", type=int, default=6, choices=range(1, 31), metavar="1..30",
+    parser.add_argument("--loads", type=int, default=10, choices=range(1, 31), metavar="1..30",
                         help="page loads per reader")
     parser.add_argument("--think", type=float, nargs=2, default=(2.0, 8.0), metavar=("MIN", "MAX"),
                         help="seconds a reader spends on a page before the next")
