@@ -360,6 +360,9 @@ def _page_column_meanings() -> dict[str, tuple[str, str]]:
         "Share of the total": ("The area's part of the households counted in all areas, as a fraction from 0 to 1.",
                                "households / total of all areas; MOE by the ACS handbook's proportion formula "
                                "(ch. 8), the area being part of the total."),
+        "Share of the total MOE (90%)": ("Margin of error of the share of the total, as a fraction.",
+                                         "MOE = √(MOE_area² − share² × MOE_total²) / total (ACS handbook 2020, "
+                                         "ch. 8, proportions; the ratio formula where the root is negative)."),
         "Running total": ("Households in this area and every area ranked above it.",
                           running + " (ACS handbook ch. 8, aggregated counts)."),
         "Running total MOE (90%)": ("Margin of error of the running total.",

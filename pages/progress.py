@@ -333,7 +333,7 @@ with gap_section:
             "Rank": gap["rank"], "Area": gap["area_name"],
             "Households": gap["count"], "Households MOE (90%)": gap["count_moe"],
             "Reliability": gap["count_reliability"], "Share of the total": gap["share_of_total"],
-            "Share MOE (90%)": gap["share_of_total_moe"], "Running total": gap["cumulative_count"],
+            "Share of the total MOE (90%)": gap["share_of_total_moe"], "Running total": gap["cumulative_count"],
             "Running total MOE (90%)": gap["cumulative_count_moe"], "Running share": gap["cumulative_share"],
             "Among the areas holding half": gap["holds_first_half"]})
         count_format = st.column_config.NumberColumn(format="%,.0f")
@@ -341,5 +341,5 @@ with gap_section:
         st.dataframe(shown, hide_index=True, width="stretch", column_config={
             "Households": count_format, "Households MOE (90%)": count_format, "Running total": count_format,
             "Running total MOE (90%)": count_format, "Share of the total": share_format,
-            "Share MOE (90%)": share_format, "Running share": share_format})
+            "Share of the total MOE (90%)": share_format, "Running share": share_format})
         common.download_extract(shown, f"{gap_metric}-{gap_geography}-{gap_year}-where-the-gap-is", key="gap-table")

@@ -264,3 +264,33 @@ def test_libraries_map_access_table_has_every_area_of_the_map_with_the_same_figu
     for name, row in table.iterrows():
         count = _with_moe(row["Households (estimate)"], row["Households MOE (90%)"], share=False)
         assert features[name]["count"] == count and count in features[name]["details"]
+
+
+# ---- text inside charts ---------------------------------------------------------------------------------
+# axe-core does not look inside charts' SVG, so the contrast of axis labels, titles and legends is checked
+# here: WCAG 2.1 AA asks 4.5:1 for text under 18 pt (charts' text is 10–13 px) on the white page.
+
+CHART_TEXT = """() => [...document.querySelectorAll("[data-testid='stVegaLiteChart'] svg text")]
+    .filter(t => t.textContent.trim() && getComputedStyle(t).visibility !== 'hidden')
+    .map(t => ({text: t.textContent.trim().slice(0, 40), fill: getComputedStyle(t).fill,
+                opacity: parseFloat(getComputedStyle(t).fillOpacity || '1')}))"""
+
+
+def _contrast_on_white(css_colour: str, opacity: float) -> float:
+    """WCAG contrast ratio of an ``rgb(r, g, b)`` colour (blended with white by ``opacity``) against white."""
+    channels = [float(c) for c in css_colour[css_colour.index("(") + 1:css_colour.index(")")].split(",")[:3]]
+    channels = [opacity * c + (1 - opacity) * 255 for c in channels]
+    linear = [(c / 255) / 12.92 if c / 255 <= 0.03928 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in channels]
+    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    return 1.05 / (luminance + 0.05)
+
+
+@pytest.mark.parametrize("path", ["/progress", "/explorer", "/libraries"])
+def test_text_inside_charts_has_aa_contrast(page, streamlit_server, path):
+    open_page(page, streamlit_server + path)
+    page.wait_for_selector("[data-testid='stVegaLiteChart'] svg text", timeout=30_000)
+    texts = page.evaluate(CHART_TEXT)
+    assert texts, "no chart text found"
+    faint = sorted({f"{t['text']!r} ({t['fill']}, {_contrast_on_white(t['fill'], t['opacity']):.2f}:1)"
+                    for t in texts if _contrast_on_white(t["fill"], t["opacity"]) < 4.5})
+    assert not faint, f"chart text below 4.5:1 on {path}: {faint[:8]}"
