@@ -78,7 +78,8 @@ if show_branches:
 st.subheader(map_view.describe_view(metric_key, mode, geography_name, year))
 map_column, legend_column = st.columns([3, 1.15])
 with map_column:
-    st.pydeck_chart(map_view.deck(layers, view["view"], tooltip), height=620,
+    same_deck_as = (build, geography_name, metric_key, mode, year, scheme, selected, show_branches)
+    st.pydeck_chart(map_view.deck(layers, view["view"], tooltip, same_deck_as), height=620,
                     on_select=select_from_map, selection_mode="single-object", key=chart_key,
                     alt=f"Map: {map_view.describe_view(metric_key, mode, geography_name, year)}; "
                         "the table below has the same figures.")
@@ -132,5 +133,5 @@ st.dataframe(
                                                     format="%.1f"),
         f"{mode}_reliability": st.column_config.TextColumn("Reliability"),
     })
-common.download_extract(exports.extract(table, geography_name), f"{metric_key}-{geography_name}-{year}",
+common.download_extract(lambda: exports.extract(table, geography_name), f"{metric_key}-{geography_name}-{year}",
                         key="map-download")

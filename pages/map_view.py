@@ -41,14 +41,38 @@ class CompactDeck(pdk.Deck):
         return json.dumps(self, sort_keys=True, default=default_serialize, separators=(",", ":"))
 
 
-def deck(layers: list[pdk.Layer], view: dict, tooltip: dict | None = None) -> CompactDeck:
+class PreparedDeck(CompactDeck):
+    """A deck whose JSON was made before: ``st.pydeck_chart`` reads only its ``to_json``, its tooltip and
+    its ``layers`` (none left to convert)."""
+
+    def __init__(self, json_text: str, tooltip):
+        self._json, self._tooltip, self.layers = json_text, tooltip, []
+
+    def to_json(self):
+        return self._json
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _deck_json(same_deck_as: tuple, _deck: CompactDeck) -> str:
+    return _deck.to_json()
+
+
+def deck(layers: list[pdk.Layer], view: dict, tooltip: dict | None = None,
+         same_deck_as: tuple | None = None) -> CompactDeck:
     """A deck with no basemap (works offline, requests no tiles) and the given view.
 
     ``map_provider=None`` with pydeck's default ``map_style`` sends Streamlit the "no basemap" marker;
     passing ``map_style=None`` instead would make Streamlit fetch its default Carto style.
+
+    ``same_deck_as``, when given, names everything the layers, view and tooltip depend on (the build and
+    the reader's choices): the deck's JSON (about 500 KiB for tracts, which took a third of the page's
+    time to write) is then written once per distinct key and shared by every reader.
     """
-    return CompactDeck(layers=layers, initial_view_state=pdk.ViewState(**view), map_provider=None,
+    made = CompactDeck(layers=layers, initial_view_state=pdk.ViewState(**view), map_provider=None,
                        tooltip=tooltip or False)
+    if same_deck_as is None:
+        return made
+    return PreparedDeck(_deck_json(same_deck_as, made), made._tooltip)
 
 
 def area_layer(features: dict, layer_id: str = AREA_LAYER, pickable: bool = True) -> pdk.Layer:

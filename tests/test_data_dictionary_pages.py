@@ -43,7 +43,7 @@ def offered_tables(monkeypatch, page: str, params: dict) -> dict[str, pd.DataFra
     draw = common.download_extract
 
     def spy(table, file_stem, key, *args, **kwargs):
-        offered[file_stem] = table.copy()
+        offered[file_stem] = (table() if callable(table) else table).copy()  # a page may pass a function
         return draw(table, file_stem, key, *args, **kwargs)
 
     monkeypatch.setattr(common, "download_extract", spy)

@@ -226,3 +226,27 @@ def test_drawing_the_map_pages_leaves_the_shared_cached_layers_as_computed(data)
         assert again is shared, "the pages should have drawn from the same cached object"
         assert json.dumps(again, sort_keys=True, default=str) == before, f"{geography_name} {mode} layer changed"
     assert json.dumps(map_view.geometries(build, "ward"), sort_keys=True) == geometries_before
+
+
+def test_the_drawn_deck_follows_every_choice_of_the_reader(data):
+    """Deck JSON is written once per distinct set of choices and shared: each choice must get its own."""
+    at = open_page("pages/map.py", geography="ward", area="20")
+
+    def drawn():
+        deck = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+        selected = next((l for l in deck["layers"] if l["id"] == "selected"), None)
+        return ([f["properties"]["id"] for f in selected["data"]["features"]] if selected else [],
+                sorted(layer["id"] for layer in deck["layers"]))
+
+    assert drawn()[0] == ["20"]
+    at.selectbox(key="map-area-ward").set_value("3").run()
+    assert drawn()[0] == ["3"]
+    without_branches = drawn()[1]
+    at.toggle(key="map-libraries").set_value(True).run()
+    assert len(drawn()[1]) == len(without_branches) + 1, "the branch layer is drawn"
+    at.toggle(key="map-libraries").set_value(False).run()
+    at.radio(key="map-geography").set_value("community_area").run()
+    deck = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    areas = next(layer for layer in deck["layers"] if layer["id"] == "areas")["data"]["features"]
+    assert {f["properties"]["id"] for f in areas if not f["properties"].get("marker")} == set(
+        rows_of(data, "community_area")["area_id"])

@@ -99,3 +99,22 @@ def test_a_bad_link_shows_a_notice_and_the_default_map(page, streamlit_server):
     notice = page.get_by_test_id("stAlert").first.inner_text()
     assert "geography" in notice and "county" in notice
     assert "by community area" in heading(page)
+
+
+def test_the_map_tables_download_is_made_on_click_and_holds_the_maps_figures(page, streamlit_server, data):
+    """The CSV (and its dictionary) are made only when asked for; what arrives is the map's table."""
+    import pandas as pd
+
+    from .test_downloads_browser import download
+
+    open_page(page, f"{streamlit_server}/map?geography=ward&metric=unconnected")
+    wait_for_map(page)
+    table = pd.read_csv(download(page, "Download this table (CSV)"), encoding="utf-8-sig")
+    truth = data.metrics[(data.metrics["geography"] == "ward") & (data.metrics["year"] == data.latest_year)
+                         & (data.metrics["metric"] == "unconnected")]
+    assert len(table) == len(truth) == 50
+    got = table.set_index("Ward")["Households (estimate)"].sort_index()
+    expected = truth.set_index(truth["area_id"].astype(int))["count"].round(0).astype(int).sort_index()
+    assert got.tolist() == expected.tolist()
+    dictionary = pd.read_csv(download(page, "Data dictionary (CSV)"), encoding="utf-8-sig")
+    assert set(table.columns) <= set(dictionary["Column or measure"])
