@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import copy
-import gc
 import re
 from collections.abc import Callable, Mapping, Sequence
 
@@ -48,17 +47,8 @@ _use_app_navigation()
 
 @st.cache_resource(show_spinner="Loading ACS data (building the cache on first use)…")
 def dashboard_data() -> cache.DashboardData:
-    """The loaded cache, built from the raw snapshot if missing or stale; shared by all sessions.
-
-    The build stays loaded as long as the server runs, so it (with every module loaded by now) is moved
-    out of the cyclic garbage collector's reach: Python's own full collections otherwise walk these
-    ~130,000 long-lived objects (about 75 ms each) and hold every reader's page up meanwhile
-    (bench/load_sessions.py). Reference counting still frees them if a rebuilt cache replaces them.
-    """
-    data = cache.load()
-    gc.collect()
-    gc.freeze()
-    return data
+    """The loaded cache, built from the raw snapshot if missing or stale; shared by all sessions."""
+    return cache.load()
 
 
 def load_or_stop() -> cache.DashboardData:
