@@ -142,9 +142,16 @@ def _tract_tables(snapshot: Path, cache_root: Path) -> tuple[pd.DataFrame, dict[
         table = sources.tidy(fetched)
         table = table[~table["year"].isin(origin)]
         for year in table["year"].unique():
-            origin[int(year)] = fetched.attrs.get("source") or {"kind": "census_api", "note": "Census Data API"}
+            origin[int(year)] = fetched.attrs.get("source") or _live_api_source(int(year))
         tables.append(table)
     return pd.concat(tables, ignore_index=True), origin
+
+
+def _live_api_source(year: int) -> dict[str, str]:
+    """``census_api.reply_source`` for the live API (imported here only when needed: the app never fetches)."""
+    from .census_api import reply_source
+
+    return reply_source(None, year)
 
 
 def build(snapshot: Path | None = None, cache_root: Path | None = None, progress: Progress = _quiet,

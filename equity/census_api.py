@@ -133,10 +133,13 @@ def reply_source(session, year: int) -> dict[str, str]:
     ``kind`` is ``census_api`` for the live API, ``recorded_replies`` for a
     ``ReplaySession``, or ``synthetic`` when the replay directory marks that
     year as made-up data with a ``<year>/NOT_CENSUS_DATA.txt`` file (whose
-    first line is the ``note``). The app and every extract say so.
+    first line is the ``note``). The app and every extract say so. A table
+    with no recorded source (written before sources were kept) is taken as the
+    live API's: ``reply_source(None, year)``.
     """
     if not isinstance(session, ReplaySession):
-        return {"kind": "census_api", "note": f"Census Data API, ACS 5-year {year} (api.census.gov/data/{year}/acs/acs5)"}
+        return {"kind": "census_api",
+                "note": f"Census Data API, ACS 5-year {year} (api.census.gov/data/{year}/acs/acs5)"}
     marker = session.directory / str(year) / SYNTHETIC_MARKER
     if marker.is_file():
         first = marker.read_text(encoding="utf-8").strip().splitlines()

@@ -559,10 +559,9 @@ def provenance(manifest: dict, choice: str | None = None) -> str:
                       f"{sources.SOCIAL_EXPLORER_FILE.as_posix()}); MOE = Social Explorer's standard error × "
                       f"{sources.SOCIAL_EXPLORER_SE_TO_MOE}, which recovers the Census Bureau's published 90% MOE")
         elif info["source"] == "synthetic":
-            source = f"SYNTHETIC, NOT CENSUS DATA: {info.get('source_note', 'made-up figures')}"
+            source = f"SYNTHETIC, NOT CENSUS DATA: {info['source_note']}"
         else:
-            source = (info.get("source_note")
-                      or f"Census Data API, ACS 5-year {year} (api.census.gov/data/{year}/acs/acs5)")
+            source = info["source_note"]
         lines.append(f"  {info['period']}: {source}; {info['tract_vintage']} census tracts")
         coverage = manifest.get("coverage", {}).get(str(year), {}).get("ward_household_coverage")
         if coverage is not None:

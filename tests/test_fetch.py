@@ -88,4 +88,7 @@ def test_a_period_on_2010_tracts_is_carried_with_the_2010_crosswalk(tmp_path):
     pd.testing.assert_series_equal(households.sort_index(), expected.sort_index(), check_names=False,
                                    check_index_type=False)
     assert data.manifest["years"]["2019"]["tract_vintage"] == 2010
+    # a table with no recorded source is the live API's, and its provenance says where it lives
+    assert data.manifest["years"]["2019"]["source"] == "census_api"
+    assert "api.census.gov/data/2019/acs/acs5" in exports.provenance(data.manifest)
     assert 0.5 < data.manifest["coverage"]["2019"]["ward_household_coverage"] <= 1
