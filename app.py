@@ -2,6 +2,11 @@
 
 import streamlit as st
 
+from pages import serving
+
+# Streamlit's server leaves Nagle's algorithm on, which holds the end of a page up to 40 ms (pages/serving.py).
+serving.send_without_delay()
+
 st.set_page_config(page_title="Chicago Digital Equity Dashboard", page_icon="📶", layout="wide")
 
 # Streamlit's captions are faded grey (opacity 0.6), and its chart theme draws axis labels, titles and

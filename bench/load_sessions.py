@@ -102,9 +102,11 @@ class Session:
         self.page_hashes: dict[str, str] = {}
 
     async def connect(self) -> None:
+        # max_queue=None: read every message as it arrives, as a browser does (the library's default
+        # stops reading a connection after 16 unread messages, which a browser never does).
         self.socket = await websockets.connect(
             self.base.replace("http://", "ws://") + "/_stcore/stream", subprotocols=["streamlit"],
-            origin=self.base, max_size=None, open_timeout=TIMEOUT_S)
+            origin=self.base, max_size=None, max_queue=None, open_timeout=TIMEOUT_S)
 
     async def close(self) -> None:
         if self.socket is not None:
