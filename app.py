@@ -26,3 +26,5 @@ navigation = st.navigation([
     st.Page("pages/methodology.py", title="Methodology", icon=":material/menu_book:"),
 ])
 navigation.run()
+# The page's modules and shared tables are loaded now: take them out of garbage collection (pages/serving.py).
+serving.settle_after_first_run(navigation.url_path)

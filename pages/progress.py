@@ -10,7 +10,53 @@ from equity.errors import ValidationError
 from pages import common
 
 data = common.load_or_stop()
-areas = targets.known_areas(data.metrics)
+build = str(data.folder)  # the build folder: a rebuilt or another cache is a new entry
+
+
+# ---- what every reader sees alike, made once per build (and project file version) and shared -----------
+# ``st.cache_resource``: the tables are shared by every session, so the page never changes them. A file
+# that fails validation raises, and an exception is never cached.
+
+def _version(path) -> int:
+    """Changes when the project's file is edited, so an edited file is read again."""
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return -1
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def known_areas(build: str) -> dict[str, set[str]]:
+    return targets.known_areas(common.dashboard_data().metrics)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def project_targets(build: str, version: int) -> pd.DataFrame:
+    return targets.load_targets(known_areas(build))
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def project_milestones(version: int) -> pd.DataFrame:
+    return targets.load_milestones()
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def project_progress(build: str, version: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The project's targets measured against every loaded period, and their headline rows."""
+    table = targets.progress(project_targets(build, version), common.dashboard_data().metrics)
+    return table, targets.headline(table)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def gap_table(build: str, geography_name: str, metric: str, year: int) -> tuple[pd.DataFrame, int]:
+    """Where the gap is, and how many areas of the geography there are for that measure and period."""
+    metric_table = common.dashboard_data().metrics
+    all_areas = metric_table[(metric_table["geography"] == geography_name) & (metric_table["metric"] == metric)
+                             & (metric_table["year"] == year)]
+    return targets.gap_concentration(metric_table, geography_name, metric, year), len(all_areas)
+
+
+areas = known_areas(build)
 
 STATUS_BADGES = {targets.ON_TRACK: ":green-badge[On track]", targets.BEHIND: ":red-badge[Behind]",
                  targets.CANNOT_TELL: ":gray-badge[Cannot tell yet]", targets.BASELINE: ":gray-badge[Baseline]"}
@@ -149,7 +195,7 @@ def upload_box(kind: str, validate, shipped: pd.DataFrame, shipped_name: str) ->
             del st.session_state[state]
             st.rerun()
         table = in_use[1]
-    st.download_button(f"Download the {kind} in use (CSV)", targets.to_csv(table), file_name=f"{kind}.csv",
+    st.download_button(f"Download the {kind} in use (CSV)", lambda: targets.to_csv(table), file_name=f"{kind}.csv",
                        mime="text/csv", key=f"{state}-download", on_click="ignore")
     return table
 
@@ -183,20 +229,29 @@ st.write("Upload a CSV in the same layout as the project's file (download it bel
 upload_columns = st.columns(2)
 with upload_columns[0]:
     st.subheader("Targets")
-    target_table = upload_box("targets", lambda raw: targets.validate_targets(raw, areas),
-                              shipped(targets.load_targets, areas), "data/targets.csv")
+    targets_version = _version(targets.TARGETS_FILE)
+    project_target_table = shipped(project_targets, build, targets_version)
+    target_table = upload_box("targets", lambda raw: targets.validate_targets(raw, areas), project_target_table,
+                              "data/targets.csv")
     column_guide(targets.TARGET_COLUMN_MEANINGS, "targets")
 with upload_columns[1]:
     st.subheader("Milestones")
     milestone_table = upload_box("milestones", targets.validate_milestones,
-                                 shipped(targets.load_milestones), "data/milestones.csv")
+                                 shipped(project_milestones, _version(targets.MILESTONES_FILE)),
+                                 "data/milestones.csv")
     column_guide(targets.MILESTONE_COLUMN_MEANINGS, "milestones")
 
 # ---- targets ------------------------------------------------------------------------------------------
 
 with targets_section:
     st.header("Targets measured by the ACS")
-    table = targets.progress(target_table, data.metrics) if len(target_table) else pd.DataFrame()
+    if len(target_table) and target_table is project_target_table:
+        table, headlines = project_progress(build, targets_version)
+    elif len(target_table):
+        table = targets.progress(target_table, data.metrics)
+        headlines = targets.headline(table)
+    else:
+        table = headlines = pd.DataFrame()
     later = [y for y in data.years if len(target_table) and y > target_table["baseline_year"].min()]
     if not later:
         baseline_years = sorted(set(target_table["baseline_year"])) if len(target_table) else [data.latest_year]
@@ -208,7 +263,6 @@ with targets_section:
             f"`{FETCH_COMMAND}`\n\nthen reload this page. The 2019–2023 period shares three of its five years "
             "with 2017–2021, so its comparison is flagged as overlapping; 2022–2026 is the first period that "
             "shares none.", icon=":material/info:")
-    headlines = targets.headline(table) if len(table) else pd.DataFrame()
     overlapping = headlines[headlines["overlap_years"].gt(0) & headlines["years_elapsed"].gt(0)] if len(headlines) else headlines
     for (baseline_period, period, shared, first_separate), _ in overlapping.groupby(
             ["baseline_period", "period", "overlap_years", "first_separate_year"]):
@@ -307,23 +361,21 @@ with gap_section:
     gap_year = int(controls[2].selectbox("ACS period", list(YEARS), format_func=YEARS.get, key="gap-year"))
     common.set_url(gap=gap_geography, gap_metric=gap_metric, gap_year=gap_year)
 
-    gap = targets.gap_concentration(data.metrics, gap_geography, gap_metric, gap_year)
+    gap, area_count = gap_table(build, gap_geography, gap_metric, gap_year)
     area_word = GAP_GEOGRAPHIES[gap_geography].lower()
-    all_areas = data.metrics[(data.metrics["geography"] == gap_geography) & (data.metrics["metric"] == gap_metric)
-                             & (data.metrics["year"] == gap_year)]
     if gap.empty:
         st.warning(f"No {area_word} has an estimate of this measure for {common.period(gap_year)}.")
     else:
         first_half, total = gap[gap["holds_first_half"]], gap.iloc[-1]
         last = first_half.iloc[-1]
         st.markdown(
-            f"**{len(first_half)} of {len(all_areas)} {area_word}** together hold half of the "
+            f"**{len(first_half)} of {area_count} {area_word}** together hold half of the "
             f"{with_moe(total['cumulative_count'], total['cumulative_count_moe'], 'count')} "
             f"{GAP_METRICS[gap_metric][0].lower()}{GAP_METRICS[gap_metric][1:]} ({common.period(gap_year)}): "
             f"{with_moe(last['cumulative_count'], last['cumulative_count_moe'], 'count')} households, "
             f"{last['cumulative_share'] * 100:.1f}% of the total.")
-        if len(gap) < len(all_areas):
-            st.caption(f"{len(all_areas) - len(gap)} {area_word} have no published estimate and are left out.")
+        if len(gap) < area_count:
+            st.caption(f"{area_count - len(gap)} {area_word} have no published estimate and are left out.")
         common.chart(pareto_chart, gap, GAP_GEOGRAPHIES[gap_geography][:-1], width="stretch")
         st.caption("Bars: households in each area, most first, with their 90% margin of error; dark bars, left of "
                    "the dotted line, are the areas that together hold half. Line: the running share of the total "

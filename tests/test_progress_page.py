@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -95,6 +96,29 @@ def test_a_bad_gap_link_value_falls_back_with_a_notice(data, fresh_data):
     at = open_progress(query={"gap": "county"})
     assert any("`gap`" in w.value and "county" in w.value for w in at.warning)
     assert "of 77 community areas" in texts(at)
+
+
+def shown_table(at: AppTest, column: str) -> pd.DataFrame:
+    return next(frame.value for frame in at.dataframe if column in frame.value.columns)
+
+
+def test_the_next_reader_gets_the_figures_a_fresh_computation_gives(data, fresh_data):
+    """The project's targets, their progress and the gap tables are made once and shared by every session
+    (``st.cache_resource``): a page that changed one would change every later reader's figures."""
+    first = open_progress()
+    first.radio(key="gap-geography").set_value("ward").run()
+    first.radio(key="gap-geography").set_value("community_area").run()
+    second = open_progress()
+
+    progress = targets.progress(targets.load_targets(targets.known_areas(data.metrics)), data.metrics)
+    detail = shown_table(second, "Change since baseline")
+    assert detail["Estimate"].tolist() == progress["value"].tolist()
+    assert detail["Margin of error (90%)"].tolist() == progress["moe"].tolist()
+    assert detail["Status"].tolist() == progress["status"].tolist()
+    gap = targets.gap_concentration(data.metrics, "community_area", "unconnected", data.latest_year)
+    shown = shown_table(second, "Among the areas holding half")
+    assert shown["Area"].tolist() == gap["area_name"].tolist()
+    assert shown["Running total MOE (90%)"].tolist() == gap["cumulative_count_moe"].tolist()
 
 
 def test_a_bad_targets_upload_is_explained_and_changes_nothing(data, fresh_data):

@@ -72,3 +72,22 @@ def test_the_app_applies_the_fix_on_its_first_run(asyncio_as_shipped):
     assert asyncio.base_events._set_nodelay is serving._ORIGINAL
     AppTest.from_file(str(config.REPO_ROOT / "app.py"), default_timeout=120).run()
     assert asyncio.base_events._set_nodelay is serving._set_nodelay
+
+
+def test_a_page_settles_the_heap_once_after_its_first_run():
+    import gc
+    import uuid
+
+    page = f"test-page-{uuid.uuid4()}"
+    kept = object.__new__(type("Kept", (), {}))  # a container made before the first run ends
+    assert gc.is_tracked(kept)
+    assert serving.settle_after_first_run(page) is True
+    frozen = gc.get_freeze_count()
+    assert frozen > 0 and not any(o is kept for o in gc.get_objects()), "frozen objects are out of the collector's walk"
+    assert serving.settle_after_first_run(page) is False, "only the first run of a page freezes"
+    assert gc.get_freeze_count() == frozen
+
+
+def test_the_app_settles_the_heap_after_a_page_runs():
+    AppTest.from_file(str(config.REPO_ROOT / "app.py"), default_timeout=120).run()
+    assert "" in serving._SETTLED, "the default page (url path '') settled after its run"
