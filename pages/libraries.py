@@ -17,15 +17,23 @@ from pages import common, library_layer, map_view
 data = common.load_or_stop()
 build = data.folder.name
 
+
+
+# ``st.cache_resource``: made once per build and shared by every session, so the page never changes them.
+@st.cache_resource(show_spinner=False, max_entries=4)
+def session_history(build: str) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Each branch's sessions per calendar year, the change from the year before, and the full years."""
+    annual = libraries.annual_sessions(common.dashboard_data().library_table("sessions"))
+    return annual, libraries.year_over_year(annual), [str(y) for y in libraries.full_years(annual)]
+
+
 branches = data.library_table("branches")
-annual = libraries.annual_sessions(data.library_table("sessions"))
-changes = libraries.year_over_year(annual)
+annual, changes, FULL_YEARS = session_history(build)
 access = data.library_table("access")
 unmatched = data.library_table("unmatched")
 
 GEOGRAPHIES = {"community_area": "Community areas", "ward": "Wards"}
 ACS_YEARS = {str(year): common.period(year) for year in data.years}
-FULL_YEARS = [str(year) for year in libraries.full_years(annual)]
 BRANCHES = dict(zip(branches["branch_key"], branches["branch"]))
 UNCONNECTED = metrics.METRICS["unconnected"].label
 NEAR = f"{libraries.NEAR_MILES:g} mile"
@@ -100,18 +108,29 @@ def area_lines(row) -> str:
     return "\n".join(lines)
 
 
+@st.cache_resource(show_spinner=False, max_entries=32)
+def map_layers(build: str, geography_name: str, year: int, show_branches: bool, sessions_year: int) -> list:
+    """The map's layers for one set of choices, made once and shared (nothing may change them)."""
+    view = map_view.choropleth(build, geography_name, "unconnected", "count", year, "quantiles")
+    rows = access[(access["geography"] == geography_name) & (access["year"] == year)].set_index("area_id")
+    features = library_layer.with_details(view["features"], {area_id: area_lines(row) for area_id, row in rows.iterrows()})
+    layers = [map_view.area_layer(features),
+              map_view.marker_layer(view["markers"], map_view.MARKER_RADIUS_PIXELS[geography_name])]
+    flagged = rows.index[rows["access_gap"]]
+    if len(flagged):
+        layers.append(map_view.outline_layer(map_view.features_of(view, flagged), "access-gaps", GAP_COLOUR, 3))
+    if show_branches:
+        layers.append(library_layer.branch_layer(build, sessions_year))
+    return layers
+
+
 view = map_view.choropleth(build, geography_name, "unconnected", "count", year, "quantiles")
-features = library_layer.with_details(view["features"], {area_id: area_lines(row) for area_id, row in shown.iterrows()})
-layers = [map_view.area_layer(features),
-          map_view.marker_layer(view["markers"], map_view.MARKER_RADIUS_PIXELS[geography_name])]
 gaps = shown.index[shown["access_gap"]]
-if len(gaps):
-    layers.append(map_view.outline_layer(map_view.features_of(view, gaps), "access-gaps", GAP_COLOUR, 3))
-if show_branches:
-    layers.append(library_layer.branch_layer(build, sessions_year))
+map_choices = (build, geography_name, year, show_branches, sessions_year)
 map_column, legend_column = st.columns([3, 1.15])
 with map_column:
-    st.pydeck_chart(map_view.deck(layers, view["view"], library_layer.TOOLTIP), height=600, key="lib-map",
+    st.pydeck_chart(map_view.deck(map_layers(*map_choices), view["view"], library_layer.TOOLTIP,
+                                  same_deck_as=("libraries",) + map_choices), height=600, key="lib-map",
                     alt=f"Map of unconnected households by {singular} with the public library branches as circles; "
                         "the tables below have the same figures.")
     st.caption("Hover over a branch or an area for its figures. Drag to pan, scroll to zoom.")

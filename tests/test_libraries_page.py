@@ -136,3 +136,30 @@ def test_flagged_areas_are_outlined_on_the_map(page, data):
     deck = json.loads(page.get("deck_gl_json_chart")[0].proto.json)
     outlines = {layer["id"]: layer for layer in deck["layers"]}["access-gaps"]["data"]["features"]
     assert {feature["properties"]["id"] for feature in outlines} == set(flagged["area_id"])
+
+
+def test_the_map_follows_each_choice_of_the_reader(data):
+    """The map's layers and deck are made once per set of choices and shared: each choice gets its own."""
+    access = data.library_table("access")
+    at = _open(data)
+
+    def drawn() -> dict:
+        return {layer["id"]: layer for layer in json.loads(at.get("deck_gl_json_chart")[0].proto.json)["layers"]}
+
+    def area_ids(layers: dict) -> set[str]:
+        return {f["properties"]["id"] for f in layers["areas"]["data"]["features"] if not f["properties"].get("marker")}
+
+    for geography_name, count in (("ward", 50), ("community_area", 77)):
+        at.radio(key="lib-geography").set_value(geography_name).run()
+        layers = drawn()
+        assert len(area_ids(layers)) == count
+        flagged = access[(access["geography"] == geography_name) & (access["year"] == data.latest_year)
+                         & access["access_gap"]]
+        outlined = {f["properties"]["id"] for f in layers["access-gaps"]["data"]["features"]} if len(flagged) else set()
+        assert outlined == set(flagged["area_id"])
+    years = at.selectbox(key="lib-sessions-year").options
+    sizes = {}
+    for sessions_year in (years[0], years[-1]):
+        at.selectbox(key="lib-sessions-year").set_value(sessions_year).run()
+        sizes[sessions_year] = [point["radius"] for point in drawn()["library-branches"]["data"]]
+    assert sizes[years[0]] != sizes[years[-1]], "the branch circles are sized by the chosen year's sessions"
