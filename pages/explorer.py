@@ -57,6 +57,21 @@ def tract_options(folder: str, year: int) -> pd.Series:
     return compare.tract_labels(cca, names)
 
 
+@st.cache_resource(show_spinner=False, max_entries=64)
+def ranked_areas(folder: str, geo: str, year: int, metric_key: str, value: str) -> pd.DataFrame:
+    """Every area of a geography ranked on one measure and period (``compare.ranking``), with the chart's
+    labels; made once per choice and shared by every session, so the page never changes it."""
+    table = common.dashboard_data().metrics
+    rows = table[table["year"] == year]
+    city = rows[(rows["geography"] == "city") & (rows["metric"] == metric_key)].iloc[0]
+    ranked = compare.ranking(rows[(rows["geography"] == geo) & (rows["metric"] == metric_key)], city, value=value)
+    ranked["estimate"] = [common.share_with_moe(r) if value == "share" else common.count_with_moe(r)
+                          for _, r in ranked.iterrows()]
+    ranked["possible_ranks"] = [f"{b}–{w}" if pd.notna(b) else "—"
+                                for b, w in zip(ranked["rank_best"], ranked["rank_worst"])]
+    return ranked
+
+
 @st.cache_data(show_spinner="Combining the chosen areas…")
 def combined(folder: str, unit: str, area_ids: tuple[str, ...], year: int) -> pd.DataFrame:
     loaded = common.dashboard_data()
@@ -233,9 +248,9 @@ with tab_rank:
                              key="explorer-sort", label_visibility="collapsed")
 
 city = year_rows[(year_rows["geography"] == "city") & (year_rows["metric"] == metric_key)].iloc[0]
-ranked = compare.ranking(area_rows[area_rows["metric"] == metric_key], city, value=value)
-ranked["side"] = ranked["area_id"].map(side_of).fillna("")
+ranked = ranked_areas(str(data.folder), geo, year, metric_key, value)
 ranked = ranked[ranked["area_id"].isin(shown_ids)]
+ranked = ranked.assign(side=ranked["area_id"].map(side_of).fillna(""))
 order = {"highest": (["value", "area_id"], [False, True]), "lowest": (["value", "area_id"], [True, True]),
          "name": (["area_name"], [True]), "number": (["_number"], [True])}[sort]
 ranked = (ranked.assign(_number=ranked["area_id"].map(number_key))
@@ -251,12 +266,7 @@ with tab_rank:
         axis_format = ".0%" if is_share else ",.0f"
         city_value = city["share"] if is_share else None
         chart_rows = ranked[["area_name", "value", "value_moe", "lower", "upper", "comparison", "rank",
-                             "rank_best", "rank_worst"]].copy()
-        chart_rows["estimate"] = [common.share_with_moe(r) if is_share else common.count_with_moe(r)
-                                  for _, r in ranked.iterrows()]
-        chart_rows["possible_ranks"] = [f"{b}–{w}" if pd.notna(b) else "—"
-                                        for b, w in zip(ranked["rank_best"], ranked["rank_worst"])]
-        chart_rows = chart_rows.drop(columns=["rank_best", "rank_worst"]).astype({"rank": "float"})
+                             "estimate", "possible_ranks"]].astype({"rank": "float"})
         x_title = f"{VALUES[value]}: {metric.label.lower()} (estimate and 90% interval)"
         common.chart(ranking_chart, chart_rows, is_share, axis_format, city_value, x_title,
                      key="explorer-ranking-chart",

@@ -138,6 +138,22 @@ def test_ranking_table_carries_comparison_and_rank_range(data):
         assert row["Possible ranks: worst"] == expected.loc[area_id, "rank_worst"]
 
 
+def test_the_next_reader_gets_the_ranking_a_fresh_computation_gives(data):
+    """The ranking is made once per choice and shared by every session (``st.cache_resource``): a page that
+    changed it while filtering, sorting or labelling would change every later reader's table."""
+    first = open_page(EXPLORER, sides=compare.SIDES[0], sort="name")
+    first.selectbox(key="explorer-sort").set_value("lowest").run()
+    second = open_page(EXPLORER)
+    table = table_with(second, CA_ID)
+    expected = compare.ranking(rows(data, "community_area"), rows(data, "city").iloc[0])
+    expected = expected.sort_values(["value", "area_id"], ascending=[False, True])
+    assert table[CA_ID].astype(str).tolist() == expected["area_id"].tolist()
+    assert table["Rank (1 = highest)"].tolist() == expected["rank"].tolist()
+    assert table["Households MOE (90%)"].tolist() == expected["count_moe"].round(0).tolist()
+    side_of = compare.read_sides().set_index("community_area")["side"]
+    assert table["Side"].tolist() == expected["area_id"].map(side_of).tolist()
+
+
 @pytest.mark.parametrize("params, name", [
     ({"sides": "Atlantis"}, "sides"),
     ({"geo": "county"}, "geo"),
