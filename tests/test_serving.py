@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import asyncio.base_events
+import concurrent.futures
 import socket
 
 import pytest
@@ -39,7 +40,9 @@ def _accepted_nodelay() -> int:
             server.close()
             await server.wait_closed()
 
-    return asyncio.run(accept_one())
+    # A thread of its own: the browser tests' Playwright keeps an event loop running in the main thread.
+    with concurrent.futures.ThreadPoolExecutor(1) as worker:
+        return worker.submit(asyncio.run, accept_one()).result(timeout=30)
 
 
 @pytest.fixture
