@@ -16,6 +16,20 @@ HANDBOOK = ("U.S. Census Bureau, *Understanding and Using American Community Sur
 
 
 
+# ``st.cache_resource``: made once per build and shared by every session, so the page never changes them.
+@st.cache_resource(show_spinner=False, max_entries=4)
+def reliability_counts(build: str, year: int) -> pd.DataFrame:
+    """How many areas of each kind get each reliability label (``exports.reliability_summary``)."""
+    summary = exports.reliability_summary(common.dashboard_data().metrics, "unconnected", year)
+    summary.index = [geography.GEOGRAPHY_LABELS[g] for g in summary.index]
+    return summary
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def crosswalk_figures(build: str) -> pd.DataFrame:
+    return exports.crosswalk_summary(common.dashboard_data().crosswalks).set_index(["geography", "vintage"])
+
+
 def formula(*lines: str) -> None:
     """A formula in plain text (readable aloud by screen readers, no scrolling box)."""
     st.container(border=True).markdown("  \n".join(f"**{line}**" for line in lines))
@@ -129,14 +143,13 @@ st.markdown(
     f"areas of each kind get each label for the share of households without an internet subscription "
     f"({common.period(latest)}). This is why the dashboard leads with community areas and wards rather than "
     "tracts.")
-summary = exports.reliability_summary(data.metrics, "unconnected", latest)
-summary.index = [geography.GEOGRAPHY_LABELS[g] for g in summary.index]
+summary = reliability_counts(str(data.folder), latest)
 st.table(summary.rename_axis("Areas").reset_index().rename(columns=str.capitalize), hide_index=True,
          border="horizontal")
 
 # ---- geography ---------------------------------------------------------------------------------
 st.header("From census tracts to community areas and wards")
-crosswalks = exports.crosswalk_summary(data.crosswalks).set_index(["geography", "vintage"])
+crosswalks = crosswalk_figures(str(data.folder))
 ward_info = manifest.get("ward_crosswalk", {})
 st.markdown(
     "The Census Bureau publishes these tables for census tracts (about 800 cover Chicago). Community areas and "

@@ -41,6 +41,11 @@ def project_milestones(version: int) -> pd.DataFrame:
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
+def project_milestone_progress(version: int) -> pd.DataFrame:
+    return targets.milestone_progress(project_milestones(version))
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
 def project_progress(build: str, version: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The project's targets measured against every loaded period, and their headline rows."""
     table = targets.progress(project_targets(build, version), common.dashboard_data().metrics)
@@ -236,8 +241,9 @@ with upload_columns[0]:
     column_guide(targets.TARGET_COLUMN_MEANINGS, "targets")
 with upload_columns[1]:
     st.subheader("Milestones")
-    milestone_table = upload_box("milestones", targets.validate_milestones,
-                                 shipped(project_milestones, _version(targets.MILESTONES_FILE)),
+    milestones_version = _version(targets.MILESTONES_FILE)
+    project_milestone_table = shipped(project_milestones, milestones_version)
+    milestone_table = upload_box("milestones", targets.validate_milestones, project_milestone_table,
                                  "data/milestones.csv")
     column_guide(targets.MILESTONE_COLUMN_MEANINGS, "milestones")
 
@@ -336,7 +342,9 @@ with milestones_section:
     st.header("Program milestones")
     st.write("Counts the ACS cannot measure, from the programs themselves, against their targets.")
     if len(milestone_table):
-        for _, row in targets.milestone_progress(milestone_table).iterrows():
+        reached = (project_milestone_progress(milestones_version) if milestone_table is project_milestone_table
+                   else targets.milestone_progress(milestone_table))
+        for _, row in reached.iterrows():
             with st.container(border=True):
                 label = f"**{row['name']}**"
                 if row["illustrative"]:

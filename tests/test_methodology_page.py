@@ -1,0 +1,30 @@
+"""The Methodology page under Streamlit's AppTest: its figures come from the library, for every reader alike."""
+
+from __future__ import annotations
+
+from tests.conftest import open_app_page
+
+from equity import exports, geography
+
+PAGE = "pages/methodology.py"
+
+
+def reliability_table(at):
+    return next(t.value for t in at.table if "Areas" in t.value.columns)
+
+
+def test_the_reliability_counts_are_the_librarys_for_every_reader(data):
+    """The counts are made once per build and shared (``st.cache_resource``): the second reader must see
+    what a fresh ``exports.reliability_summary`` gives, labelled with the geographies' names."""
+    expected = exports.reliability_summary(data.metrics, "unconnected", data.latest_year)
+    for _ in range(2):
+        shown = reliability_table(open_app_page(PAGE)).set_index("Areas")
+        assert list(shown.index) == [geography.GEOGRAPHY_LABELS[g] for g in expected.index]
+        assert shown.to_numpy().tolist() == expected.to_numpy().tolist()
+
+
+def test_the_split_tract_figures_are_the_crosswalks(data):
+    summary = exports.crosswalk_summary(data.crosswalks).set_index(["geography", "vintage"])
+    text = " ".join(m.value for m in open_app_page(PAGE).markdown)
+    row = summary.loc[("community_area", 2020)]
+    assert f"{row['split_tracts']} of the {row['tracts']} tracts with Chicago households are split" in text
