@@ -18,7 +18,6 @@ data = common.load_or_stop()
 build = data.folder.name
 
 
-
 # ``st.cache_resource``: made once per build and shared by every session, so the page never changes them.
 @st.cache_resource(show_spinner=False, max_entries=4)
 def session_history(build: str) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:

@@ -95,8 +95,8 @@ view, layers, ward_view = ward_map(build, ward, year)
 map_column, side_column = st.columns([1.4, 1])
 with map_column:
     st.markdown(f"**Census tracts of {WARDS[ward]}** (ward boundary in red)")
-    st.pydeck_chart(map_view.deck(layers, ward_view,
-                                  map_view.tooltip(HEADLINE, "share", "{in_ward}")),
+    st.pydeck_chart(map_view.deck(layers, ward_view, map_view.tooltip(HEADLINE, "share", "{in_ward}"),
+                                  same_deck_as=("ward", build, ward, year)),
                     height=360, key="ward-map",
                     alt=f"Map of the census tracts of {WARDS[ward]} coloured by the share of households "
                         "without an internet subscription; the tract table below has the same figures.")
