@@ -41,7 +41,7 @@ compiled-script cache whenever no session is connected, which a public
 dashboard with any readers never sees; without the anchor the floor would pay
 for recompiling every page and the ratios would flatter the server.
 
-Usage: python bench/load_sessions.py [--sessions 20] [--loads 10] [--think 2 8] [--repeats 7] [--pause 1]
+Usage: python bench/load_sessions.py [--sessions 20] [--loads 10] [--think 2 8] [--repeats 7] [--pause 1] [--workers N]
 """
 
 from __future__ import annotations
@@ -64,6 +64,9 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 
 from tests.browser.conftest import start_server, stop_server  # noqa: E402
 
+sys.path.insert(0, str(REPO / "scripts"))
+import serve  # noqa: E402  (scripts/serve.py)
+
 #: Links readers arrive with: each page as the navigation opens it, plus shared links.
 LINKS = {
     "overview": ("", ""),
@@ -80,11 +83,17 @@ TIMEOUT_S = 120.0
 
 
 def rss_mib(pid: int) -> float:
-    """Resident memory of a process (Linux /proc), MiB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    """Resident memory of a process and all its descendants (Linux /proc), MiB: the proxy and its
+    Streamlit processes when the dashboard is served by scripts/serve.py."""
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        for line in Path(f"/proc/{current}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1]) / 1024
+        for task in Path(f"/proc/{current}/task").iterdir():
+            pending += [int(child) for child in (task / "children").read_text().split()]
+    return total
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -96,8 +105,9 @@ def percentile(values: list[float], q: float) -> float:
 class Session:
     """One reader's websocket session, speaking Streamlit's protobuf protocol."""
 
-    def __init__(self, base: str):
+    def __init__(self, base: str, cookie: str | None = None):
         self.base = base
+        self.cookie = cookie
         self.socket = None
         self.page_hashes: dict[str, str] = {}
 
@@ -106,7 +116,8 @@ class Session:
         # stops reading a connection after 16 unread messages, which a browser never does).
         self.socket = await websockets.connect(
             self.base.replace("http://", "ws://") + "/_stcore/stream", subprotocols=["streamlit"],
-            origin=self.base, max_size=None, max_queue=None, open_timeout=TIMEOUT_S)
+            origin=self.base, max_size=None, max_queue=None, open_timeout=TIMEOUT_S,
+            additional_headers={"Cookie": self.cookie} if self.cookie else None)
 
     async def close(self) -> None:
         if self.socket is not None:
@@ -173,17 +184,29 @@ async def visit(session: Session, link: str) -> tuple[Session, float]:
     return arrived, time.perf_counter() - started
 
 
-async def single_session_floor(base: str, repeats: int, pause: float) -> dict[str, float]:
+async def single_session_floor(base: str, repeats: int, pause: float, workers: int = 1) -> dict[str, float]:
     """Median time of each link for one reader alone, pausing ``pause`` seconds between pages.
+
+    First every page is opened once in each of the ``workers`` Streamlit processes
+    (each session carrying the proxy's cookie for one of them), as the first
+    readers after a start would: a page's first run in a process loads its
+    shared tables, and that belongs to neither the floor nor the readers' figure.
 
     The pause matters: the server finishes some work after a run has reported
     (about 30 ms here), so back-to-back runs would time that too and make a
     slower, flattering floor."""
+    warming = [Session(base, cookie=f"{serve.WORKER_COOKIE}={index}") for index in range(workers)]
+    try:
+        for session in warming:
+            await session.connect()
+        for link in LINKS:
+            await asyncio.gather(*(session.open(link) for session in warming))
+    finally:
+        for session in warming:
+            await session.close()
     session = Session(base)
     await session.connect()
     try:
-        for link in LINKS:  # warm every page's caches once
-            session, _ = await visit(session, link)
         floor = {}
         for link in LINKS:
             times = []
@@ -259,12 +282,14 @@ def report_readers(floor: dict[str, float], results: list, errors: list, elapsed
 
 
 async def run(args) -> int:
-    process, base = start_server()
+    process, base = start_server(workers=args.workers)
+    print(f"dashboard served by {'scripts/serve.py with ' if args.workers > 1 else ''}{args.workers} "
+          f"Streamlit process{'es' if args.workers > 1 else ''} on {base}")
     anchor = Session(base)
     problems = []
     try:
         await anchor.connect()
-        floor = await single_session_floor(base, args.repeats, args.pause)
+        floor = await single_session_floor(base, args.repeats, args.pause, args.workers)
         idle_mib = rss_mib(process.pid)
         print(f"server memory with one idle session: {idle_mib:.0f} MiB")
         for number in range(1, args.rounds + 1):
@@ -308,6 +333,10 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2, choices=range(1, 11), metavar="1..10",
                         help="rounds of readers (memory after each shows whether it levels off)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--workers", type=int, default=serve.default_workers(), choices=range(1, 33),
+                        metavar="1..32", help="Streamlit processes, as scripts/serve.py (the README's way to "
+                        "run the dashboard) starts them; default: its default, one per core (at most 4); "
+                        "1 = one plain Streamlit server, no proxy")
     args = parser.parse_args()
     return asyncio.run(run(args))
 

@@ -1,7 +1,8 @@
 """Real-browser fixtures: a Streamlit server on loopback and Playwright driving Debian's chromium.
 
-``streamlit_server`` starts ``streamlit run app.py`` once per session on a free
-port (its cache is the test session's). ``page`` is a fresh Playwright page;
+``streamlit_server`` serves the dashboard once per session on a free port, the
+way ``scripts/run-dashboard.sh`` does (``scripts/serve.py``: Streamlit processes
+behind a sticky-session proxy; its cache is the test session's). ``page`` is a fresh Playwright page;
 ``open_page(page, path)`` loads a URL and waits until the script has finished.
 """
 
@@ -25,21 +26,35 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-dev-shm-usage"]
 
 
+#: Processes behind the proxy in the browser tests: two, so that sticky sessions are exercised.
+SERVED_WORKERS = 2
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-def start_server(env_extra: dict | None = None, script: str = "app.py") -> tuple[subprocess.Popen, str]:
-    """Start the dashboard (or another Streamlit script) on a free loopback port; return process and base URL."""
+def start_server(env_extra: dict | None = None, script: str = "app.py",
+                 workers: int = 1) -> tuple[subprocess.Popen, str]:
+    """Start the dashboard (or another Streamlit script) on a free loopback port; return process and base URL.
+
+    ``workers`` > 1 serves it as ``scripts/run-dashboard.sh`` does: ``scripts/serve.py``
+    with that many Streamlit processes behind its sticky-session proxy."""
     port = _free_port()
     env = {**os.environ, **(env_extra or {})}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        cwd=config.REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    options = ["--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    if workers > 1:
+        if script != "app.py":
+            raise ValueError("scripts/serve.py serves app.py only")
+        command = [sys.executable, "scripts/serve.py", "--workers", str(workers), "--port", str(port),
+                   "--address", "127.0.0.1", *options]
+    else:
+        command = [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
+                   "--server.port", str(port), "--server.address", "127.0.0.1", *options]
+    process = subprocess.Popen(command, cwd=config.REPO_ROOT, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 120
     while time.time() < deadline:
@@ -65,8 +80,9 @@ def stop_server(process: subprocess.Popen) -> None:
 
 @pytest.fixture(scope="session")
 def streamlit_server(data):
-    """Base URL of a dashboard server (the session cache is built first by ``data``)."""
-    process, url = start_server()
+    """Base URL of the dashboard served as ``scripts/run-dashboard.sh`` serves it: two Streamlit
+    processes behind ``scripts/serve.py``'s proxy (the session cache is built first by ``data``)."""
+    process, url = start_server(workers=SERVED_WORKERS)
     yield url
     stop_server(process)
 

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
+import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from equity import metrics
+from equity import config, metrics
 
 from .conftest import open_page
+
+sys.path.insert(0, str(config.REPO_ROOT / "scripts"))
+import serve  # noqa: E402  (scripts/serve.py)
 
 pytestmark = pytest.mark.browser
 
@@ -59,3 +65,25 @@ def test_downloaded_map_layer_and_dictionary_match_the_preview(page, streamlit_s
 
     note = download(page, "Provenance note (TXT)").read_text(encoding="utf-8")
     assert "every community area" in note and data.manifest["built_at"] in note
+
+
+def test_a_download_comes_from_the_readers_own_process(page, streamlit_server):
+    """Served by scripts/serve.py (two processes), a file made for a reader exists only in their
+    process: the proxy's cookie must bring the browser's download request back there."""
+    open_page(page, f"{streamlit_server}/downloads?geo=ward&metrics=unconnected")
+    own = next(c["value"] for c in page.context.cookies() if c["name"] == serve.WORKER_COOKIE)
+    with page.expect_download() as arrived:
+        page.get_by_test_id("stDownloadButton").filter(has_text="Data dictionary (CSV)").get_by_role("button").click()
+    received = Path(arrived.value.path()).read_bytes()
+    assert "Column or measure" in received.decode("utf-8-sig")
+
+    def fetch(worker: str) -> tuple[int, bytes]:
+        request = urllib.request.Request(arrived.value.url, headers={"Cookie": f"{serve.WORKER_COOKIE}={worker}"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as reply:
+                return reply.status, reply.read()
+        except urllib.error.HTTPError as error:
+            return error.code, b""
+
+    assert fetch(own) == (200, received)
+    assert fetch(str(1 - int(own)))[0] == 404  # the other process never made this file
