@@ -353,9 +353,11 @@ def start_worker(worker: Worker, streamlit_args: list[str], secret: str, taken: 
     worker.starts.append(time.monotonic())
     worker.process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(worker.port), *streamlit_args],
+         "--server.address", "127.0.0.1", "--server.port", str(worker.port),
+         "--logger.level", "warning",  # its start-up lines name a loopback port no reader can use
+         *streamlit_args],
         cwd=REPO, env={**os.environ, "STREAMLIT_SERVER_COOKIE_SECRET": secret},
-        stdout=subprocess.DEVNULL,  # its "you can now view" lines name a loopback port no reader can use
+        stdout=subprocess.DEVNULL,  # likewise its "you can now view" lines
         preexec_fn=_die_with_parent if sys.platform == "linux" else None)
 
 
