@@ -1,7 +1,9 @@
 """Bounded local load test: 20 concurrent websocket sessions against the dashboard on loopback.
 
-Starts its own Streamlit server on 127.0.0.1 (never any other address) and
-talks to it the way the browser does: a websocket to ``/_stcore/stream``
+Serves the dashboard on 127.0.0.1 (never any other address) the way
+``scripts/run-dashboard.sh`` does: ``scripts/serve.py``, one Streamlit process
+per core behind its sticky-session proxy (``--workers 1``: one plain Streamlit
+server, no proxy). It talks to it the way the browser does: a websocket to ``/_stcore/stream``
 carrying Streamlit's own protobuf messages (``BackMsg`` asking for a page run,
 ``ForwardMsg`` replies). A page is *ready* when the server sends
 ``script_finished`` for that run. This measures the server alone: 20 real
@@ -9,7 +11,7 @@ browsers on this machine would spend the same CPU on drawing that the server
 needs, and the figure would mostly time the browsers (the previous version of
 this script did exactly that).
 
-What it runs, all in one process and one server, every loop bounded:
+What it runs, all in one client process against one server, every loop bounded:
 
 1. **Single session (the floor).** One session opens each page ``--repeats``
    times, pausing ``--pause`` seconds between pages as a reader would; the
@@ -23,15 +25,17 @@ What it runs, all in one process and one server, every loop bounded:
    page-ready time is divided by its page's floor; the p50 and p95 of
    those ratios are reported (goal, issue 7: p95 <= 2x, 0 errors).
 3. **Burst (the worst case).** All sessions ask for the same page in the same
-   instant, once per page. The server runs scripts one Python thread at a
-   time, so a burst of N costs about N runs; this is reported so nobody
-   mistakes the readers' figure for a burst figure.
+   instant, once per page. Each Streamlit process runs scripts one Python
+   thread at a time, so a burst of N costs about N runs spread over the
+   processes; this is reported so nobody mistakes the readers' figure for a
+   burst figure.
 
 An *error* is any of: a failed connection, a timeout, a run that did not
 finish successfully, a Python exception element, an ``st.error`` box, or the
 server showing another page than the one asked for.
 
-Server memory: resident set size with only the anchor session open, then, for
+Server memory (the proxy and all its Streamlit processes together): resident
+set size with only the anchor session open, then, for
 each of ``--rounds`` rounds of readers, with all sessions open after their
 pages (the rise over the idle server divided by the sessions is the memory per
 session) and after they close, which shows whether memory levels off.

@@ -66,6 +66,8 @@ HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy
                         "trailer", "transfer-encoding", "upgrade", "proxy-connection"})
 #: Streamlit's defaults (``server.maxMessageSize``, ``server.websocketPingInterval``).
 MAX_MESSAGE_BYTES = 200 * 1024 * 1024
+#: Largest request body passed on (Streamlit's default ``server.maxUploadSize``; the dashboard's own is 5 MB).
+MAX_BODY_BYTES = 200 * 1024 * 1024
 PING_INTERVAL_S = 30
 START_TIMEOUT_S = 180
 
@@ -199,7 +201,10 @@ class Proxy:
 
         If the process cannot be reached (it died; nothing was sent), the
         request goes to another process and the reader is moved there."""
-        body = await request.body()
+        body = await _body_within_limit(request)
+        if body is None:
+            return PlainTextResponse(f"This upload is larger than the dashboard accepts "
+                                     f"({MAX_BODY_BYTES // 2 ** 20} MB).", status_code=413)
         headers = forwarded_headers(request.scope["headers"], request.client.host if request.client else None,
                                     request.url.scheme)
         cookie = request.headers.get("cookie")
@@ -276,6 +281,21 @@ class Proxy:
         finally:
             worker.sessions -= 1
             await upstream.close()
+
+
+async def _body_within_limit(request: Request) -> bytes | None:
+    """The request's body, or None if it is (or says it will be) over ``MAX_BODY_BYTES``: held in memory
+    so that a request can be passed to another process if its own cannot be reached."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _exited(worker: Worker) -> bool:

@@ -215,3 +215,30 @@ def test_a_public_port_in_use_is_named():
                                "--port", str(port)], cwd=config.REPO_ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in done.stderr and "--port" in done.stderr
+
+
+def test_an_oversized_upload_is_refused_with_its_limit_named(served):
+    _, url = served
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as connection:
+        connection.sendall(f"PUT /_stcore/upload_file/session/file HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                           f"Content-Length: {serve.MAX_BODY_BYTES + 1}\r\n\r\n".encode() + b"x" * 1024)
+        reply = b""
+        while b"\r\n\r\n" not in reply or len(reply.partition(b"\r\n\r\n")[2]) < _length(reply):
+            received = connection.recv(65536)
+            if not received:
+                break
+            reply += received
+        reply = reply.decode("latin-1")
+    assert reply.startswith("HTTP/1.1 413")
+    assert f"larger than the dashboard accepts ({serve.MAX_BODY_BYTES // 2 ** 20} MB)" in reply
+    assert _get(url + "/_stcore/health")[0] == 200  # and it keeps serving
+
+
+def _length(reply: bytes) -> int:
+    """Content-Length of a raw HTTP reply's head (0 if it has none)."""
+    for line in reply.partition(b"\r\n\r\n")[0].split(b"\r\n"):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return int(value)
+    return 0
