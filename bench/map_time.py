@@ -13,7 +13,10 @@ the table gives the median seconds, the ratio to the floor, the JSON bytes of th
 (polygons + unreliable markers) and all websocket bytes the browser received for the page.
 Goals (issue 4): <= 1.15x for community areas and wards, <= 1.5x for tracts. No assertions.
 
-Usage: python bench/map_time.py [--repeat 7]
+Both are served as ``scripts/run-dashboard.sh`` serves the dashboard (``scripts/serve.py``, one
+Streamlit process per core behind its proxy), so the floor pays the same hop as the map.
+
+Usage: python bench/map_time.py [--repeat 7] [--workers N]
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+sys.path.insert(0, str(REPO / "scripts"))
+import serve  # noqa: E402  (scripts/serve.py)
 from tests.browser.conftest import (CHROMIUM, CHROMIUM_ARGS, start_server,  # noqa: E402
                                     stop_server)
 
@@ -38,9 +43,9 @@ GEOGRAPHIES = ("community_area", "ward", "tract")
 TIMEOUT_MS = 120_000
 
 
-def start_floor() -> tuple[subprocess.Popen, str]:
-    """The floor app on a free loopback port (same flags as the dashboard's test server)."""
-    return start_server(script="bench/map_floor_page.py")
+def start_floor(workers: int) -> tuple[subprocess.Popen, str]:
+    """The floor app on a free loopback port, served the same way as the dashboard."""
+    return start_server(script="bench/map_floor_page.py", workers=workers)
 
 
 def open_once(browser, url: str, has_map: bool = True) -> tuple[float, int]:
@@ -83,11 +88,16 @@ def layer_bytes() -> dict[str, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--workers", type=int, default=serve.default_workers(), choices=range(1, 33),
+                        metavar="1..32", help="Streamlit processes behind scripts/serve.py, for the dashboard "
+                        "and the floor alike (default: its default, as scripts/run-dashboard.sh serves it; "
+                        "1 = plain Streamlit servers, no proxy)")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
-    app, base = start_server()
-    floor, floor_url = start_floor()
+    app, base = start_server(workers=args.workers)
+    floor, floor_url = start_floor(args.workers)
+    print(f"served by {args.workers} Streamlit process(es) each" + (" behind scripts/serve.py" if args.workers > 1 else ""))
     urls = {"floor: map page, 1 polygon": f"{floor_url}/?geography=community_area",
             "bare floor: 1-polygon deck": f"{floor_url}/?bare=1",
             **{g: f"{base}/map?geography={g}" for g in GEOGRAPHIES}}
@@ -96,9 +106,11 @@ def main() -> None:
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-            open_once(browser, base, has_map=False)  # the app's first session runs app.py (and loads the data)
-            for url in urls.values():
-                open_once(browser, url)  # warm st.cache_data / cache_resource
+            # A fresh context is a new reader, and the proxy takes its processes in turn: opening each view
+            # once per process in a row warms it in every process.
+            for url in [base, *urls.values()]:
+                for _ in range(args.workers):
+                    open_once(browser, url, has_map=url != base)  # first session: app.py loads the data
             order = list(urls.items())
             shuffle = random.Random(4)
             for _ in range(args.repeat):

@@ -366,13 +366,13 @@ def listening_socket(address: str, port: int) -> socket.socket:
     return sock
 
 
-def start_worker(worker: Worker, streamlit_args: list[str], secret: str, taken: set[int]) -> None:
+def start_worker(worker: Worker, script: str, streamlit_args: list[str], secret: str, taken: set[int]) -> None:
     """Start (or restart) one Streamlit process on a loopback port free now and not in ``taken``."""
     worker.up = False
     worker.port = free_port(taken)
     worker.starts.append(time.monotonic())
     worker.process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+        [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
          "--server.address", "127.0.0.1", "--server.port", str(worker.port),
          "--logger.level", "warning",  # its start-up lines name a loopback port no reader can use
          *streamlit_args],
@@ -412,13 +412,13 @@ def restart_delay(starts: list[float], now: float) -> float:
     return 0.0 if len(recent) <= 1 else min(60.0, 2.0 ** (len(recent) - 1))
 
 
-async def start_until_up(pool: Pool, worker: Worker, streamlit_args: list[str], secret: str,
+async def start_until_up(pool: Pool, worker: Worker, script: str, streamlit_args: list[str], secret: str,
                          client: httpx.AsyncClient, public_port: int, attempts: int = 3) -> bool:
     """Start a process and wait for it; a process that exits at once (say, its port was taken in the
     instant between choosing and binding it) is tried again on another port."""
     for _ in range(attempts):
         taken = {public_port} | {w.port for w in pool.workers if w is not worker}
-        start_worker(worker, streamlit_args, secret, taken)
+        start_worker(worker, script, streamlit_args, secret, taken)
         if await wait_until_up(worker, client):
             return True
         if worker.process.poll() is None:
@@ -427,7 +427,7 @@ async def start_until_up(pool: Pool, worker: Worker, streamlit_args: list[str], 
     return False
 
 
-async def supervise(pool: Pool, streamlit_args: list[str], secret: str, public_port: int) -> None:
+async def supervise(pool: Pool, script: str, streamlit_args: list[str], secret: str, public_port: int) -> None:
     """Restart any process that exits; its readers are placed elsewhere meanwhile."""
     async with httpx.AsyncClient() as client:
         while True:
@@ -442,10 +442,10 @@ async def supervise(pool: Pool, streamlit_args: list[str], secret: str, public_p
                 code = worker.process.wait() if worker.process is not None else None
                 print(f"dashboard process {worker.index} stopped (exit {code}); starting it again", file=sys.stderr)
                 await asyncio.sleep(restart_delay(worker.starts, time.monotonic()))
-                await start_until_up(pool, worker, streamlit_args, secret, client, public_port, attempts=1)
+                await start_until_up(pool, worker, script, streamlit_args, secret, client, public_port, attempts=1)
 
 
-async def serve(workers: int, address: str, port: int, streamlit_args: list[str]) -> int:
+async def serve(workers: int, address: str, port: int, streamlit_args: list[str], script: str = "app.py") -> int:
     serving.send_without_delay()  # uvicorn's sockets have proto 0 too (see pages/serving.py)
     try:
         public = listening_socket(address, port)
@@ -457,7 +457,7 @@ async def serve(workers: int, address: str, port: int, streamlit_args: list[str]
     pool = Pool([Worker(index, 0) for index in range(workers)])
     try:
         async with httpx.AsyncClient() as client:
-            started = await asyncio.gather(*(start_until_up(pool, w, streamlit_args, secret, client, port)
+            started = await asyncio.gather(*(start_until_up(pool, w, script, streamlit_args, secret, client, port)
                                              for w in pool.workers))
         if not all(started):
             failed = [w.index for w, ok in zip(pool.workers, started) if not ok]
@@ -472,7 +472,7 @@ async def serve(workers: int, address: str, port: int, streamlit_args: list[str]
         signal.signal(signal.SIGTERM, _exit_on_signal)
         shown = "localhost" if address in {"0.0.0.0", "::", ""} else address
         print(f"Chicago Digital Equity Dashboard: http://{shown}:{port} ({workers} processes)", flush=True)
-        watcher = asyncio.ensure_future(supervise(pool, streamlit_args, secret, port))
+        watcher = asyncio.ensure_future(supervise(pool, script, streamlit_args, secret, port))
         try:
             await server.serve(sockets=[public])
         finally:
@@ -507,15 +507,18 @@ def main(argv: list[str] | None = None) -> int:
                         help="Streamlit processes (default: one per core, at most 4; or EQUITY_WORKERS)")
     parser.add_argument("--port", type=int, default=8501)
     parser.add_argument("--address", default="0.0.0.0", help="address to listen on (default: all)")
+    parser.add_argument("--script", default="app.py",
+                        help="Streamlit script to serve, relative to the repository (default: the dashboard, "
+                        "app.py; the benchmarks serve their floor pages the same way)")
     args, streamlit_args = parser.parse_known_args(argv)
     if not 1 <= args.workers <= 32:
         parser.error(f"--workers (or EQUITY_WORKERS) must be 1..32, not {args.workers}")
     if args.workers == 1:
-        command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+        command = [sys.executable, "-m", "streamlit", "run", args.script, "--server.headless", "true",
                    "--server.port", str(args.port), "--server.address", args.address, *streamlit_args]
         os.chdir(REPO)
         os.execv(sys.executable, command)
-    return asyncio.run(serve(args.workers, args.address, args.port, streamlit_args))
+    return asyncio.run(serve(args.workers, args.address, args.port, streamlit_args, args.script))
 
 
 if __name__ == "__main__":

@@ -46,10 +46,8 @@ def start_server(env_extra: dict | None = None, script: str = "app.py",
     env = {**os.environ, **(env_extra or {})}
     options = ["--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
     if workers > 1:
-        if script != "app.py":
-            raise ValueError("scripts/serve.py serves app.py only")
         command = [sys.executable, "scripts/serve.py", "--workers", str(workers), "--port", str(port),
-                   "--address", "127.0.0.1", *options]
+                   "--address", "127.0.0.1", "--script", script, *options]
     else:
         command = [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
                    "--server.port", str(port), "--server.address", "127.0.0.1", *options]
