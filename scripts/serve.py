@@ -221,11 +221,12 @@ class Proxy:
                 long = len(target(request.scope)) > 65_536
                 return PlainTextResponse(f"This link cannot be opened: {exc}. Shorten it (fewer areas) and try again.",
                                          status_code=414 if long else 400)
+            process = worker.process  # the one asked: the supervisor may replace it while we wait
             try:
                 reply = await self.client.send(outgoing, stream=True)
                 break
             except httpx.HTTPError as exc:
-                if not (isinstance(exc, httpx.ConnectError) or _exited(worker)):
+                if not (isinstance(exc, httpx.ConnectError) or (process is not None and process.poll() is not None)):
                     return PlainTextResponse(f"The dashboard did not answer ({type(exc).__name__}); "
                                              "reload the page.", status_code=502)
                 worker.up = False  # the supervisor restarts it; this request goes to another process
@@ -405,6 +406,22 @@ async def wait_until_up(worker: Worker, client: httpx.AsyncClient, timeout: floa
     return False
 
 
+async def stop_process(worker: Worker, grace: float = 10) -> int | None:
+    """Stop a process (SIGTERM, SIGKILL after ``grace`` seconds) and return its exit code, waiting
+    without blocking the proxy: every other reader's traffic goes on meanwhile."""
+    process = worker.process
+    if process is None:
+        return None
+    if process.poll() is None:
+        process.terminate()
+    deadline = time.monotonic() + grace
+    while process.poll() is None:
+        if time.monotonic() > deadline:
+            process.kill()
+        await asyncio.sleep(0.1)
+    return process.returncode
+
+
 def restart_delay(starts: list[float], now: float) -> float:
     """Seconds to wait before restarting a process: none at first, doubling (to 60 s) while it keeps failing
     within a minute of its last start, so a process that cannot start does not spin."""
@@ -421,9 +438,7 @@ async def start_until_up(pool: Pool, worker: Worker, script: str, streamlit_args
         start_worker(worker, script, streamlit_args, secret, taken)
         if await wait_until_up(worker, client):
             return True
-        if worker.process.poll() is None:
-            worker.process.terminate()
-        worker.process.wait()
+        await stop_process(worker)
     return False
 
 
@@ -433,13 +448,11 @@ async def supervise(pool: Pool, script: str, streamlit_args: list[str], secret: 
         while True:
             await asyncio.sleep(1)
             for worker in pool.workers:
-                if worker.process is not None and worker.process.poll() is None and worker.up:
+                if worker.up and not _exited(worker):
                     continue
-                if worker.process is not None and worker.process.poll() is None:
-                    if await wait_until_up(worker, client, timeout=5):
-                        continue  # it was only slow to answer
-                    worker.process.terminate()
-                code = worker.process.wait() if worker.process is not None else None
+                if not _exited(worker) and await wait_until_up(worker, client, timeout=5):
+                    continue  # it was only slow to answer
+                code = await stop_process(worker)
                 print(f"dashboard process {worker.index} stopped (exit {code}); starting it again", file=sys.stderr)
                 await asyncio.sleep(restart_delay(worker.starts, time.monotonic()))
                 await start_until_up(pool, worker, script, streamlit_args, secret, client, public_port, attempts=1)
