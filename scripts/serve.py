@@ -54,6 +54,7 @@ sys.path.insert(0, str(REPO))
 import httpx  # noqa: E402
 import uvicorn  # noqa: E402
 import websockets  # noqa: E402
+from starlette.background import BackgroundTask  # noqa: E402
 from starlette.requests import Request  # noqa: E402
 from starlette.responses import PlainTextResponse, StreamingResponse  # noqa: E402
 from starlette.websockets import WebSocket, WebSocketDisconnect  # noqa: E402
@@ -237,7 +238,8 @@ class Proxy:
         kept = [(k, v) for k, v in reply.headers.multi_items() if k.lower() not in HOP_BY_HOP]
         if new:
             kept.append(("set-cookie", worker_cookie(worker)))
-        response = StreamingResponse(reply.aiter_raw(), status_code=reply.status_code, background=_Close(reply))
+        response = StreamingResponse(reply.aiter_raw(), status_code=reply.status_code,
+                                     background=BackgroundTask(reply.aclose))  # the connection goes back to the pool
         response.raw_headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in kept]
         return response
 
@@ -301,16 +303,6 @@ async def _body_within_limit(request: Request) -> bytes | None:
 
 def _exited(worker: Worker) -> bool:
     return worker.process is not None and worker.process.poll() is not None
-
-
-class _Close:
-    """Background task closing an upstream reply once its body has been sent."""
-
-    def __init__(self, reply: httpx.Response):
-        self.reply = reply
-
-    async def __call__(self) -> None:
-        await self.reply.aclose()
 
 
 async def _pump(client: WebSocket, upstream) -> None:
