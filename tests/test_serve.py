@@ -12,8 +12,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -23,7 +21,7 @@ from equity import config
 sys.path.insert(0, str(config.REPO_ROOT / "scripts"))
 import serve  # noqa: E402
 
-from tests.browser.conftest import start_server, stop_server  # noqa: E402
+from tests.browser.conftest import http_get, start_server, stop_server  # noqa: E402
 
 
 def _pool(*sessions: int, up: tuple[bool, ...] | None = None) -> serve.Pool:
@@ -124,15 +122,6 @@ def _children(pid: int) -> list[int]:
             for child in (task / "children").read_text().split()]
 
 
-def _get(url: str, cookie: str | None = None) -> tuple[int, dict, bytes]:
-    request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as reply:
-            return reply.status, dict(reply.headers), reply.read()
-    except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read()
-
-
 def _wait(condition, timeout: float, what: str):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -153,13 +142,13 @@ def served(data):
 
 def test_new_browsers_are_spread_over_the_processes_and_kept_there(served):
     _, url = served
-    status, headers, body = _get(url + "/")
+    status, headers, body = http_get(url + "/")
     assert status == 200 and b"<html" in body.lower()
     first = serve.cookie_value(headers["set-cookie"].split(";")[0])
-    status, headers, _ = _get(url + "/", cookie=f"equity_worker={first}")
+    status, headers, _ = http_get(url + "/", cookie=f"equity_worker={first}")
     assert status == 200 and "set-cookie" not in _lower(headers)
     # no sessions open: ties are taken in turn, so the next new browser goes to the other process
-    _, headers, _ = _get(url + "/")
+    _, headers, _ = http_get(url + "/")
     assert serve.cookie_value(headers["set-cookie"].split(";")[0]) == str(1 - int(first))
 
 
@@ -171,7 +160,7 @@ def test_a_process_that_dies_is_replaced_and_its_readers_are_moved(served):
     subprocess.run(["kill", "-9", str(victim)], check=True)
     _wait(lambda: _state(victim) in {"Z", "X"}, 10, "the killed process dead")
     # its readers are served by the other process at once and told so (a new cookie); the others stay
-    replies = [_get(url + "/", cookie=f"equity_worker={index}") for index in (0, 1)]
+    replies = [http_get(url + "/", cookie=f"equity_worker={index}") for index in (0, 1)]
     assert [status for status, _, _ in replies] == [200, 200]
     moved = [index for index, (_, headers, _) in enumerate(replies) if "set-cookie" in _lower(headers)]
     assert len(moved) == 1
@@ -179,7 +168,7 @@ def test_a_process_that_dies_is_replaced_and_its_readers_are_moved(served):
     # and the process is started again; its readers go back to it
     _wait(lambda: len(_children(proxy.pid)) == 2 and victim not in _children(proxy.pid), 90,
           "the dead process replaced")
-    _wait(lambda: "set-cookie" not in _lower(_get(url + "/", cookie=f"equity_worker={moved[0]}")[1]), 90,
+    _wait(lambda: "set-cookie" not in _lower(http_get(url + "/", cookie=f"equity_worker={moved[0]}")[1]), 90,
           "its readers served by the new process")
     assert proxy.poll() is None  # the proxy kept serving throughout
 
@@ -232,7 +221,7 @@ def test_an_oversized_upload_is_refused_with_its_limit_named(served):
         reply = reply.decode("latin-1")
     assert reply.startswith("HTTP/1.1 413")
     assert f"larger than the dashboard accepts ({serve.MAX_BODY_BYTES // 2 ** 20} MB)" in reply
-    assert _get(url + "/_stcore/health")[0] == 200  # and it keeps serving
+    assert http_get(url + "/_stcore/health")[0] == 200  # and it keeps serving
 
 
 def _length(reply: bytes) -> int:

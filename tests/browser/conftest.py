@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -66,6 +67,16 @@ def start_server(env_extra: dict | None = None, script: str = "app.py",
             time.sleep(0.3)
     process.kill()
     raise RuntimeError("streamlit did not answer its health check within 120 s")
+
+
+def http_get(url: str, cookie: str | None = None) -> tuple[int, dict, bytes]:
+    """Status, headers and body of a GET (an error status is returned, not raised), sending ``cookie``."""
+    request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as reply:
+            return reply.status, dict(reply.headers), reply.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
 
 
 def stop_server(process: subprocess.Popen) -> None:

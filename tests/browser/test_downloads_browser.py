@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pandas as pd
@@ -13,7 +11,7 @@ import pytest
 
 from equity import config, metrics
 
-from .conftest import open_page
+from .conftest import http_get, open_page
 
 sys.path.insert(0, str(config.REPO_ROOT / "scripts"))
 import serve  # noqa: E402  (scripts/serve.py)
@@ -78,12 +76,8 @@ def test_a_download_comes_from_the_readers_own_process(page, streamlit_server):
     assert "Column or measure" in received.decode("utf-8-sig")
 
     def fetch(worker: str) -> tuple[int, bytes]:
-        request = urllib.request.Request(arrived.value.url, headers={"Cookie": f"{serve.WORKER_COOKIE}={worker}"})
-        try:
-            with urllib.request.urlopen(request, timeout=30) as reply:
-                return reply.status, reply.read()
-        except urllib.error.HTTPError as error:
-            return error.code, b""
+        status, _, body = http_get(arrived.value.url, cookie=f"{serve.WORKER_COOKIE}={worker}")
+        return status, body
 
     assert fetch(own) == (200, received)
     assert fetch(str(1 - int(own)))[0] == 404  # the other process never made this file
