@@ -70,6 +70,9 @@ MAX_MESSAGE_BYTES = 200 * 1024 * 1024
 #: Largest request body passed on (Streamlit's default ``server.maxUploadSize``; the dashboard's own is 5 MB).
 MAX_BODY_BYTES = 200 * 1024 * 1024
 PING_INTERVAL_S = 30
+#: Idle connections to a process are dropped after this, before uvicorn's own 5-s keep-alive timeout
+#: closes them: reusing one the process is closing at that instant fails the request (a 502).
+KEEPALIVE_S = 2.0
 START_TIMEOUT_S = 180
 
 
@@ -179,7 +182,8 @@ class Proxy:
     def __init__(self, pool: Pool):
         self.pool = pool
         self.client = httpx.AsyncClient(timeout=httpx.Timeout(300.0, connect=5.0), follow_redirects=False,
-                                        limits=httpx.Limits(max_connections=None, max_keepalive_connections=64))
+                                        limits=httpx.Limits(max_connections=None, max_keepalive_connections=64,
+                                                            keepalive_expiry=KEEPALIVE_S))
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http":
@@ -227,7 +231,8 @@ class Proxy:
                 reply = await self.client.send(outgoing, stream=True)
                 break
             except httpx.HTTPError as exc:
-                if not (isinstance(exc, httpx.ConnectError) or (process is not None and process.poll() is not None)):
+                gone = not worker.up or (process is not None and process.poll() is not None)
+                if not (isinstance(exc, httpx.ConnectError) or gone):
                     return PlainTextResponse(f"The dashboard did not answer ({type(exc).__name__}); "
                                              "reload the page.", status_code=502)
                 worker.up = False  # the supervisor restarts it; this request goes to another process
@@ -444,6 +449,7 @@ async def supervise(pool: Pool, script: str, streamlit_args: list[str], secret: 
                     continue
                 if not _exited(worker) and await wait_until_up(worker, client, timeout=5):
                     continue  # it was only slow to answer
+                worker.up = False  # before any await: no reader is sent to it from now on
                 code = await stop_process(worker)
                 print(f"dashboard process {worker.index} stopped (exit {code}); starting it again", file=sys.stderr)
                 await asyncio.sleep(restart_delay(worker.starts, time.monotonic()))

@@ -161,7 +161,7 @@ def test_a_process_that_dies_is_replaced_and_its_readers_are_moved(served):
     _wait(lambda: _state(victim) in {"Z", "X"}, 10, "the killed process dead")
     # its readers are served by the other process at once and told so (a new cookie); the others stay
     replies = [http_get(url + "/", cookie=f"equity_worker={index}") for index in (0, 1)]
-    assert [status for status, _, _ in replies] == [200, 200]
+    assert [status for status, _, _ in replies] == [200, 200], [body[:200] for _, _, body in replies]
     moved = [index for index, (_, headers, _) in enumerate(replies) if "set-cookie" in _lower(headers)]
     assert len(moved) == 1
     assert serve.cookie_value(_lower(replies[moved[0]][1])["set-cookie"].split(";")[0]) == str(1 - moved[0])
