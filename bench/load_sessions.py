@@ -1,8 +1,8 @@
 """Bounded local load test: 20 concurrent websocket sessions against the dashboard on loopback.
 
 Serves the dashboard on 127.0.0.1 (never any other address) the way
-``scripts/run-dashboard.sh`` does: ``scripts/serve.py``, one Streamlit process
-per core behind its sticky-session proxy (``--workers 1``: one plain Streamlit
+``scripts/run-dashboard.sh`` does: ``scripts/launch.py``, one Streamlit process
+per core under supervisord behind HAProxy (``--workers 1``: one plain Streamlit
 server, no proxy). It talks to it the way the browser does: a websocket to ``/_stcore/stream``
 carrying Streamlit's own protobuf messages (``BackMsg`` asking for a page run,
 ``ForwardMsg`` replies). A page is *ready* when the server sends
@@ -66,10 +66,9 @@ from streamlit.proto.Alert_pb2 import Alert  # noqa: E402
 from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 
-from tests.browser.conftest import start_server, stop_server  # noqa: E402
 
 sys.path.insert(0, str(REPO / "scripts"))
-import serve  # noqa: E402  (scripts/serve.py)
+import launch  # noqa: E402  (scripts/launch.py)
 
 #: Links readers arrive with: each page as the navigation opens it, plus shared links.
 LINKS = {
@@ -88,7 +87,7 @@ TIMEOUT_S = 120.0
 
 def rss_mib(pid: int) -> float:
     """Resident memory of a process and all its descendants (Linux /proc), MiB: the proxy and its
-    Streamlit processes when the dashboard is served by scripts/serve.py."""
+    HAProxy and Streamlit processes under supervisord when the dashboard is served by scripts/launch.py."""
     total, pending = 0.0, [pid]
     while pending:
         current = pending.pop()
@@ -199,7 +198,7 @@ async def single_session_floor(base: str, repeats: int, pause: float, workers: i
     The pause matters: the server finishes some work after a run has reported
     (about 30 ms here), so back-to-back runs would time that too and make a
     slower, flattering floor."""
-    warming = [Session(base, cookie=f"{serve.WORKER_COOKIE}={index}") for index in range(workers)]
+    warming = [Session(base, cookie=f"{launch.COOKIE}={index}") for index in range(workers)]
     try:
         for session in warming:
             await session.connect()
@@ -286,8 +285,10 @@ def report_readers(floor: dict[str, float], results: list, errors: list, elapsed
 
 
 async def run(args) -> int:
-    process, base = start_server(workers=args.workers)
-    print(f"dashboard served by {'scripts/serve.py with ' if args.workers > 1 else ''}{args.workers} "
+    port = launch.free_loopback_ports(1)[0]
+    process = launch.start_in_background(args.workers, port, streamlit_args=["--server.fileWatcherType", "none"])
+    base = f"http://127.0.0.1:{port}"
+    print(f"dashboard served by {'HAProxy with ' if args.workers > 1 else ''}{args.workers} "
           f"Streamlit process{'es' if args.workers > 1 else ''} on {base}")
     anchor = Session(base)
     problems = []
@@ -321,12 +322,12 @@ async def run(args) -> int:
         return 1 if problems else 0
     finally:
         await anchor.close()
-        stop_server(process)
+        launch.stop(process)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sessions", type=int, default=20, choices=range(1, 51), metavar="1..50")
+    parser.add_argument("--sessions", type=int, default=20, choices=range(1, 201), metavar="1..200")
     parser.add_argument("--loads", type=int, default=10, choices=range(1, 31), metavar="1..30",
                         help="page loads per reader")
     parser.add_argument("--think", type=float, nargs=2, default=(2.0, 8.0), metavar=("MIN", "MAX"),
@@ -337,8 +338,8 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2, choices=range(1, 11), metavar="1..10",
                         help="rounds of readers (memory after each shows whether it levels off)")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--workers", type=int, default=serve.default_workers(), choices=range(1, 33),
-                        metavar="1..32", help="Streamlit processes, as scripts/serve.py (the README's way to "
+    parser.add_argument("--workers", type=int, default=launch.default_workers(), choices=range(1, 33),
+                        metavar="1..32", help="Streamlit processes, as scripts/launch.py (the README's way to "
                         "run the dashboard) starts them; default: its default, one per core (at most 4); "
                         "1 = one plain Streamlit server, no proxy")
     args = parser.parse_args()

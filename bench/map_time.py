@@ -13,8 +13,8 @@ the table gives the median seconds, the ratio to the floor, the JSON bytes of th
 (polygons + unreliable markers) and all websocket bytes the browser received for the page.
 Goals (issue 4): <= 1.15x for community areas and wards, <= 1.5x for tracts. No assertions.
 
-Both are served as ``scripts/run-dashboard.sh`` serves the dashboard (``scripts/serve.py``, one
-Streamlit process per core behind its proxy), so the floor pays the same hop as the map.
+Both are served as ``scripts/run-dashboard.sh`` serves the dashboard (``scripts/launch.py``, one
+Streamlit process per core behind HAProxy), so the floor pays the same hop as the map.
 
 Usage: python bench/map_time.py [--repeat 7] [--workers N]
 """
@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 sys.path.insert(0, str(REPO / "scripts"))
-import serve  # noqa: E402  (scripts/serve.py)
+import launch  # noqa: E402  (scripts/launch.py)
 from tests.browser.conftest import (CHROMIUM, CHROMIUM_ARGS, start_server,  # noqa: E402
                                     stop_server)
 
@@ -88,8 +88,8 @@ def layer_bytes() -> dict[str, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
-    parser.add_argument("--workers", type=int, default=serve.default_workers(), choices=range(1, 33),
-                        metavar="1..32", help="Streamlit processes behind scripts/serve.py, for the dashboard "
+    parser.add_argument("--workers", type=int, default=launch.default_workers(), choices=range(1, 33),
+                        metavar="1..32", help="Streamlit processes behind HAProxy, for the dashboard "
                         "and the floor alike (default: its default, as scripts/run-dashboard.sh serves it; "
                         "1 = plain Streamlit servers, no proxy)")
     args = parser.parse_args()
@@ -97,7 +97,7 @@ def main() -> None:
 
     app, base = start_server(workers=args.workers)
     floor, floor_url = start_floor(args.workers)
-    print(f"served by {args.workers} Streamlit process(es) each" + (" behind scripts/serve.py" if args.workers > 1 else ""))
+    print(f"served by {args.workers} Streamlit process(es) each" + (" behind HAProxy" if args.workers > 1 else ""))
     urls = {"floor: map page, 1 polygon": f"{floor_url}/?geography=community_area",
             "bare floor: 1-polygon deck": f"{floor_url}/?bare=1",
             **{g: f"{base}/map?geography={g}" for g in GEOGRAPHIES}}

@@ -1,14 +1,10 @@
 #!/usr/bin/env bash
-# Install everything the tests need (Python packages, Debian's chromium for the browser tests)
-# and run the whole suite. pytest's "no tests collected" (exit 5) counts as a failure here.
+# Install everything the tests need from the lock (Python packages; Debian's haproxy for the serving tests and
+# chromium for the browser tests) and run the whole suite. Arguments go to pytest: the quick lane for everyday
+# work is `bash scripts/run-tests.sh -m "not browser"`. pytest's "no tests collected" (exit 5) is a failure here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python3 -m pip install --quiet --disable-pip-version-check -r requirements.txt
-if ! command -v chromium >/dev/null 2>&1; then
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq chromium >/dev/null
-fi
+bash scripts/install.sh tests
 set +e
 python3 -m pytest "$@"
 status=$?

@@ -1,8 +1,8 @@
 """Real-browser fixtures: a Streamlit server on loopback and Playwright driving Debian's chromium.
 
 ``streamlit_server`` serves the dashboard once per session on a free port, the
-way ``scripts/run-dashboard.sh`` does (``scripts/serve.py``: Streamlit processes
-behind a sticky-session proxy; its cache is the test session's). ``page`` is a fresh Playwright page;
+way ``scripts/run-dashboard.sh`` does (``scripts/launch.py``: Streamlit processes under supervisord
+behind HAProxy; its cache is the test session's). ``page`` is a fresh Playwright page;
 ``open_page(page, path)`` loads a URL and waits until the script has finished.
 """
 
@@ -20,6 +20,9 @@ import urllib.request
 import pytest
 
 from equity import config
+
+sys.path.insert(0, str(config.REPO_ROOT / "scripts"))
+import launch  # noqa: E402  (scripts/launch.py: how run-dashboard.sh serves the dashboard)
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -41,32 +44,24 @@ def start_server(env_extra: dict | None = None, script: str = "app.py",
                  workers: int = 1) -> tuple[subprocess.Popen, str]:
     """Start the dashboard (or another Streamlit script) on a free loopback port; return process and base URL.
 
-    ``workers`` > 1 serves it as ``scripts/run-dashboard.sh`` does: ``scripts/serve.py``
-    with that many Streamlit processes behind its sticky-session proxy."""
+    Served as ``scripts/run-dashboard.sh`` does (``scripts/launch.py``; ``workers`` > 1: that many
+    Streamlit processes under supervisord behind HAProxy), once every process answers."""
     port = _free_port()
-    env = {**os.environ, **(env_extra or {})}
     options = ["--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
-    if workers > 1:
-        command = [sys.executable, "scripts/serve.py", "--workers", str(workers), "--port", str(port),
-                   "--address", "127.0.0.1", "--script", script, *options]
-    else:
-        command = [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
-                   "--server.port", str(port), "--server.address", "127.0.0.1", *options]
-    process = subprocess.Popen(command, cwd=config.REPO_ROOT, env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited: {process.stderr.read().decode()[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
-                if reply.status == 200:
-                    return process, url
-        except OSError:
-            time.sleep(0.3)
-    process.kill()
-    raise RuntimeError("streamlit did not answer its health check within 120 s")
+    process = launch.start_in_background(workers, port, script, options, env={**os.environ, **(env_extra or {})})
+    return process, f"http://127.0.0.1:{port}"
+
+
+def wait_for(condition, timeout: float, what: str, poll: float = 0.2):
+    """The first true value of ``condition()``, checked every ``poll`` s; AssertionError naming ``what`` after
+    ``timeout`` s. For conditions outside a browser (a process started, a port open)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(poll)
+    raise AssertionError(f"not within {timeout:.0f} s: {what}")
 
 
 def http_get(url: str, cookie: str | None = None) -> tuple[int, dict, bytes]:
@@ -80,17 +75,13 @@ def http_get(url: str, cookie: str | None = None) -> tuple[int, dict, bytes]:
 
 
 def stop_server(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    launch.stop(process)
 
 
 @pytest.fixture(scope="session")
 def streamlit_server(data):
     """Base URL of the dashboard served as ``scripts/run-dashboard.sh`` serves it: two Streamlit
-    processes behind ``scripts/serve.py``'s proxy (the session cache is built first by ``data``)."""
+    processes under supervisord behind HAProxy (the session cache is built first by ``data``)."""
     process, url = start_server(workers=SERVED_WORKERS)
     yield url
     stop_server(process)

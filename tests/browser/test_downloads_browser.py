@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from equity import config, metrics
+from equity import metrics
 
-from .conftest import http_get, open_page
-
-sys.path.insert(0, str(config.REPO_ROOT / "scripts"))
-import serve  # noqa: E402  (scripts/serve.py)
+from .conftest import http_get, launch, open_page
 
 pytestmark = pytest.mark.browser
 
@@ -66,17 +62,17 @@ def test_downloaded_map_layer_and_dictionary_match_the_preview(page, streamlit_s
 
 
 def test_a_download_comes_from_the_readers_own_process(page, streamlit_server):
-    """Served by scripts/serve.py (two processes), a file made for a reader exists only in their
-    process: the proxy's cookie must bring the browser's download request back there."""
+    """Served behind HAProxy (two processes), a file made for a reader exists only in their
+    process: HAProxy's cookie must bring the browser's download request back there."""
     open_page(page, f"{streamlit_server}/downloads?geo=ward&metrics=unconnected")
-    own = next(c["value"] for c in page.context.cookies() if c["name"] == serve.WORKER_COOKIE)
+    own = next(c["value"] for c in page.context.cookies() if c["name"] == launch.COOKIE)
     with page.expect_download() as arrived:
         page.get_by_test_id("stDownloadButton").filter(has_text="Data dictionary (CSV)").get_by_role("button").click()
     received = Path(arrived.value.path()).read_bytes()
     assert "Column or measure" in received.decode("utf-8-sig")
 
     def fetch(worker: str) -> tuple[int, bytes]:
-        status, _, body = http_get(arrived.value.url, cookie=f"{serve.WORKER_COOKIE}={worker}")
+        status, _, body = http_get(arrived.value.url, cookie=f"{launch.COOKIE}={worker}")
         return status, body
 
     assert fetch(own) == (200, received)
