@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import cache, config, exports, geography, metrics
+from . import cache, config, geography, metrics, queries
 from .errors import EquityError
 
 
@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             data = cache.load(snapshot, cache_root, _progress)
             combine = args.combine.split(",") if args.combine is not None else None
-            payload = exports.export_bytes(data, args.geography, args.year, args.metric, args.format, combine)
+            payload = queries.export_bytes(data, args.geography, args.year, args.metric, args.format, combine)
             if args.output:
                 Path(args.output).write_bytes(payload)
                 _progress(f"wrote {args.output}")
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
                 sys.stdout.buffer.write(payload)
             if args.dictionary:
                 Path(args.dictionary).write_bytes(
-                    exports.export_bytes(data, args.geography, args.year, args.metric, "dictionary", combine))
+                    queries.export_bytes(data, args.geography, args.year, args.metric, "dictionary", combine))
     except (EquityError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

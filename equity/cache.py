@@ -41,9 +41,6 @@ SNAPSHOT_INPUTS = [sources.SOCIAL_EXPLORER_FILE, geography.COMMUNITY_AREAS_FILE,
                    geography.TRACTS_FILE, geography.BLOCK_GROUPS_FILE, geography.BLOCK_GROUP_HOUSEHOLDS_FILE,
                    *geography.TRACT_CROSSWALK_FILES.values(), *libraries.SNAPSHOT_FILES]
 
-# Simplification tolerances (feet, EPSG:3435) for what is sent to the browser.
-WEB_TOLERANCE_FEET = {"community_area": 60.0, "ward": 60.0, "tract": 30.0}
-
 API_FOLDER = "api"
 
 
@@ -273,7 +270,7 @@ def _build_into(work: Path, snapshot: Path, cache_root: Path, checksums: dict[st
     step(6, "writing boundaries (full and simplified for the browser)")
     for geo, frame in areas.items():
         frame.to_parquet(work / f"boundaries_{geo}.parquet", index=False)
-        geography.simplify_for_web(frame, WEB_TOLERANCE_FEET[geo]).to_parquet(
+        geography.simplify_for_web(frame, geography.WEB_TOLERANCE_FEET[geo]).to_parquet(
             work / f"boundaries_{geo}_web.parquet", index=False)
 
     step(7, "writing manifest")

@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 
 from . import config, estimates, geography, metrics
+from .columns import Column, table
 from .errors import ValidationError
-from .geography import apportion  # combine_areas' ``geography`` argument shadows the module there
 
 SIDES = ("Far North Side", "Northwest Side", "North Side", "West Side", "Central", "South Side",
          "Southwest Side", "Far Southwest Side", "Far Southeast Side")
@@ -47,7 +47,50 @@ NO_ESTIMATE = "no estimate"
 CITY_COMPARISONS = (HIGHER_THAN_CITY, LOWER_THAN_CITY, NOT_DIFFERENT, NO_ESTIMATE)
 
 CUSTOM_ID = "custom"
-CUSTOM_GEOGRAPHY = "custom"
+
+# ---- the columns of the explorer's tables, declared once -------------------------------------------
+
+_TEST = (f"difference = a − b, MOE = √(MOE_a² + MOE_b²); significant when |Z| > {estimates.Z_90}, Z = difference / "
+         f"(MOE / {estimates.Z_90}) (ACS handbook 2020, ch. 7 and 8)")
+SIDE = Column("side", "Side", "The side of the city the area is on, one of the City's nine: " + ", ".join(SIDES) + ".",
+              f"Community areas: the City's standard assignment (project file {SIDES_FILE.name}). Wards: the side "
+              "where most of the ward's households live (ACS 2017–2021 households in each ward × community area "
+              "overlap), ties to the side listed first.")
+COMPARED_WITH_CITY = Column(
+    "comparison", "Compared with city (90% test)",
+    f"Whether the area's share of households (its households, for a measure without a share) differs from the City "
+    f"of Chicago's: '{HIGHER_THAN_CITY}', '{LOWER_THAN_CITY}', '{NOT_DIFFERENT}', or '{NO_ESTIMATE}' where the "
+    "area's figure is missing.",
+    f"a = area, b = city; {_TEST}. The area is part of the city; like the Census Bureau's tools the test ignores "
+    "that, which makes it cautious.")
+RANK = Column("rank", "Rank (1 = highest)", "Rank of the area's estimate among all areas of its kind with an estimate "
+              "(1 = highest; tied areas share the best rank).", "Ranked on the estimate alone.")
+RANK_BEST = Column("rank_best", "Possible ranks: best",
+                   "Best rank the area could hold given the margins of error: ranks from best to worst cannot be told "
+                   "apart statistically.",
+                   f"1 + the number of areas significantly higher (pairwise tests, |Z| > {estimates.Z_90}, no "
+                   "multiple-comparison correction; Wright, Klein & Wieczorek, The American Statistician 73(2), 2019).")
+RANK_WORST = Column("rank_worst", "Possible ranks: worst", "Worst rank the area could hold given the margins of error.",
+                    f"Number of ranked areas − the number of areas significantly lower (pairwise tests, |Z| > "
+                    f"{estimates.Z_90}).")
+SIGNIFICANCE = Column("comparison", "Significance (90% test)",
+                      "Whether the area differs from the first area chosen: 'higher than …', 'lower than …', "
+                      f"'{NOT_DIFFERENT}', or '{NO_ESTIMATE}'.", f"a = area, b = first area; {_TEST}.")
+COMPARED_ON = Column("compared_on", "Compared on", "What is compared: the share of households, or households for a "
+                     "measure without a share.")
+DIFFERENCE = Column("difference", "Difference (estimate)", "The area's figure minus the first area's: shares as "
+                    "fractions (0.05 = 5 percentage points), households as counts.", "a − b")
+DIFFERENCE_MOE = Column("difference_moe", "Difference MOE (90%)", "Margin of error of the difference.",
+                        "√(MOE_a² + MOE_b²) (ACS handbook ch. 8)")
+CITY_SHARE = Column("city_share", "City share", "The City of Chicago's share of households for the measure, as a "
+                    "fraction from 0 to 1.", "share = estimate / universe")
+
+
+def difference_from(area_name: str) -> Column:
+    """The column giving each area's difference from ``area_name`` in words."""
+    return Column("difference_in_words", f"Difference from {area_name} ± MOE",
+                  f"The area's figure minus {area_name}'s, ± its 90% margin of error, in words (shares in percentage "
+                  "points).", f"√(MOE of the area² + MOE of {area_name}²) (ACS handbook ch. 8)")
 
 
 # ---- sides of the city ---------------------------------------------------------
@@ -308,13 +351,6 @@ def pairwise_comparison(names: pd.Series, estimate: pd.Series, moe: pd.Series) -
 
 # ---- names -----------------------------------------------------------------------
 
-def tract_name(geoid: str) -> str:
-    """"Census tract 101.02" from an 11-digit GEOID (the Census Bureau's tract name form)."""
-    code = str(geoid)[-6:]
-    whole, suffix = int(code[:4]), code[4:]
-    return f"Census tract {whole}" + ("" if suffix == "00" else f".{suffix}")
-
-
 def tract_labels(community_area_crosswalk: pd.DataFrame, community_area_names: pd.Series) -> pd.Series:
     """Label per tract, "Census tract 101 (Rogers Park)": the community area holding most of its households.
 
@@ -325,7 +361,7 @@ def tract_labels(community_area_crosswalk: pd.DataFrame, community_area_names: p
     main = (community_area_crosswalk.sort_values(["tract", "weight"], ascending=[True, False])
             .drop_duplicates("tract").set_index("tract")["target"])
     names = main.map(community_area_names).fillna("")
-    labels = [tract_name(t) + (f" ({n})" if n else "") for t, n in zip(main.index, names)]
+    labels = [geography.tract_name(t) + (f" ({n})" if n else "") for t, n in zip(main.index, names)]
     return pd.Series(labels, index=main.index, dtype=object).sort_index()
 
 
@@ -363,7 +399,7 @@ def combined_crosswalk(crosswalks: pd.DataFrame, geography_name: str, area_ids: 
     return out[geography.CROSSWALK_COLUMNS]
 
 
-def combine_areas(tract_table: pd.DataFrame, crosswalks: pd.DataFrame, geography: str,
+def combine_areas(tract_table: pd.DataFrame, crosswalks: pd.DataFrame, geography_name: str,
                   area_ids: Iterable[str], year: int, name: str = "Custom area") -> pd.DataFrame:
     """Every metric, with MOEs, for the combination of ``area_ids`` (community areas, wards or tracts).
 
@@ -374,12 +410,80 @@ def combine_areas(tract_table: pd.DataFrame, crosswalks: pd.DataFrame, geography
     Returns cache-style metric rows with ``geography`` "custom", ``area_id``
     "custom", ``area_name`` ``name`` and ``period``.
     """
-    crosswalk = combined_crosswalk(crosswalks, geography, area_ids, year)
+    crosswalk = combined_crosswalk(crosswalks, geography_name, area_ids, year)
     year_table = tract_table[tract_table["year"] == int(year)]
     if year_table.empty:
         raise ValidationError(f"The tract table has no rows for ACS year {year}.")
-    rows = metrics.compute_metrics(apportion(year_table, crosswalk))
-    rows.insert(0, "geography", CUSTOM_GEOGRAPHY)
+    rows = metrics.compute_metrics(geography.apportion(year_table, crosswalk))
+    rows.insert(0, "geography", geography.CUSTOM_GEOGRAPHY)
     rows["area_name"] = name
     rows["period"] = rows["year"].map(metrics.period_label)
     return rows
+
+
+# ---- the explorer's tables, under the columns declared above ------------------------------------
+
+def _number(area_id: str) -> int:
+    return int(area_id) if area_id.isdigit() else 0
+
+
+def ranking_table(ranked: pd.DataFrame, geography_name: str, value: str,
+                  has_share: bool) -> tuple[pd.DataFrame, list[Column]]:
+    """The ranking as a table (rows of ``ranking`` with a ``side``), and its columns.
+
+    Ward tables name a ward by its number only; the share columns are left
+    out for a measure without a share. Reliability is that of the ranked
+    ``value``.
+    """
+    if geography_name == "community_area":
+        names = [geography.COMMUNITY_AREA_NUMBER, geography.COMMUNITY_AREA]
+    else:
+        names = [geography.WARD]
+    shares = [metrics.SHARE, metrics.SHARE_MOE] if has_share else []
+    reliability = metrics.SHARE_RELIABILITY if value == "share" else metrics.COUNT_RELIABILITY
+    columns = [*names, SIDE, *shares, metrics.COUNT, metrics.COUNT_MOE, reliability, COMPARED_WITH_CITY, RANK,
+               RANK_BEST, RANK_WORST]
+    values = {**ranked, "area_id": ranked["area_id"].map(_number), "count": ranked["count"].round(0),
+              "count_moe": ranked["count_moe"].round(0)}
+    return table(values, columns), columns
+
+
+def _difference_in_words(row) -> str:
+    """"+21.9 pts ± 3.1" for shares, "-51,431 ± 1,958" for household counts."""
+    if pd.isna(row["difference"]):
+        return "—"
+    if row["compared"] == "share":
+        return f"{row['difference'] * 100:+.1f} pts ± {row['difference_moe'] * 100:.1f}"
+    return f"{row['difference']:+,.0f} ± {row['difference_moe']:,.0f}"
+
+
+def differences_table(side_by_side: pd.DataFrame, first_id: str) -> tuple[pd.DataFrame, list[Column]]:
+    """Each area's differences from the first (rows of ``compare_with_first``), and the table's columns."""
+    first_name = str(side_by_side.loc[side_by_side["area_id"] == first_id, "area_name"].iloc[0])
+    rows = side_by_side[side_by_side["area_id"] != first_id]
+    columns = [geography.AREA, metrics.MEASURE, difference_from(first_name), SIGNIFICANCE, COMPARED_ON, DIFFERENCE,
+               DIFFERENCE_MOE]
+    values = {**rows, "metric_label": rows["metric"].map(lambda k: metrics.METRICS[k].label),
+              "difference_in_words": [_difference_in_words(r) for _, r in rows.iterrows()],
+              "compared_on": rows["compared"].map({"share": "share of households", "count": "households"})}
+    return table(values, columns), columns
+
+
+CUSTOM_AREA_COLUMNS = [metrics.MEASURE, metrics.COUNT, metrics.COUNT_MOE, metrics.COUNT_RELIABILITY, metrics.SHARE,
+                       metrics.SHARE_MOE, metrics.SHARE_RELIABILITY, CITY_SHARE, COMPARED_WITH_CITY]
+
+
+def custom_area_table(rows: pd.DataFrame, city_rows: pd.DataFrame) -> pd.DataFrame:
+    """A custom area's figures (``combine_areas``) beside the city's share (``CUSTOM_AREA_COLUMNS``).
+
+    ``city_rows`` are the city's metric rows for the same period. The share
+    is compared with the city's; a measure without a share gets no comparison.
+    """
+    rows = rows.set_index("metric")
+    city = city_rows.set_index("metric").reindex(rows.index)
+    test = compare_with_city(rows["share"], rows["share_moe"], city["share"], city["share_moe"])
+    test.loc[rows["share"].isna(), "comparison"] = ""
+    values = {**rows, "metric_label": rows.index.map(lambda k: metrics.METRICS[k].label),
+              "count": rows["count"].round(0), "count_moe": rows["count_moe"].round(0),
+              "city_share": city["share"], "comparison": test["comparison"]}
+    return table(values, CUSTOM_AREA_COLUMNS).reset_index(drop=True)

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from . import estimates
+from .columns import Column
 from .errors import SnapshotError
 
 LOCAL_CRS = "EPSG:3435"  # NAD83 / Illinois East (ftUS): measure areas and distances here
@@ -34,6 +35,11 @@ CITY_NAME = "City of Chicago"
 GEOGRAPHIES = ("city", "community_area", "ward", "tract")
 GEOGRAPHY_LABELS = {"city": "City of Chicago", "community_area": "Community area",
                     "ward": "Ward", "tract": "Census tract"}
+CUSTOM_GEOGRAPHY = "custom"
+"""Several community areas, wards or tracts combined into one area (``compare.combine_areas``)."""
+
+# Simplification tolerances (feet, EPSG:3435) for what is sent to the browser.
+WEB_TOLERANCE_FEET = {"community_area": 60.0, "ward": 60.0, "tract": 30.0}
 
 COMMUNITY_AREAS_FILE = Path("geo") / "community_areas.geojson"
 WARDS_FILE = Path("geo") / "wards_2023.geojson"
@@ -48,6 +54,37 @@ CROSSWALK_COLUMNS = ["tract", "target", "weight"]
 SQ_FT_PER_SQ_M = 10.763867  # US survey feet, the unit of EPSG:3435
 
 _NAME_FIXES = {"Ohare": "O'Hare", "Mckinley Park": "McKinley Park"}
+
+
+# ---- the columns naming an area in a table --------------------------------------------------------
+
+AREA = Column("area_name", "Area", "Name of the area: the City of Chicago, a community area, ward or tract, or a "
+              "custom area made of several areas combined.")
+MADE_OF = Column("members", "Made of", "The community areas, wards or tracts combined into the custom area.",
+                 "Each tract's household shares in the chosen areas are added (at most 1) before summing, so a "
+                 "tract split between two chosen areas is counted once.")
+COMMUNITY_AREA_NUMBER = Column("area_id", "Community area number", "Chicago community area number (1–77).")
+COMMUNITY_AREA = Column("area_name", "Community area", "Chicago community area name.")
+WARD = Column("area_id", "Ward", "Chicago City Council ward number, 2023 ward map (in force from May 2023).")
+TRACT_GEOID = Column("area_id", "Census tract GEOID", "11-digit census tract identifier: state (17), county (031 "
+                     "Cook, 043 DuPage), tract. Read it as text to keep it exact.")
+TRACT = Column("area_name", "Census tract", "Census tract name as the Census Bureau writes it.")
+
+ID_COLUMNS = {
+    "city": [AREA],
+    "community_area": [COMMUNITY_AREA_NUMBER, COMMUNITY_AREA],
+    "ward": [WARD],
+    "tract": [TRACT_GEOID, TRACT],
+    CUSTOM_GEOGRAPHY: [AREA, MADE_OF],
+}
+"""The columns naming the areas of each geography in a table of figures."""
+
+
+def tract_name(geoid: str) -> str:
+    """"Census tract 101.02" from an 11-digit GEOID (the Census Bureau's tract name form)."""
+    code = str(geoid)[-6:]
+    whole, suffix = int(code[:4]), code[4:]
+    return f"Census tract {whole}" + ("" if suffix == "00" else f".{suffix}")
 
 
 def tract_vintage(year: int) -> int:

@@ -45,6 +45,7 @@ Access beside the need (``area_access``), for every community area and ward:
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 import unicodedata
@@ -55,7 +56,8 @@ import numpy as np
 import pandas as pd
 from shapely import STRtree
 
-from . import estimates, geography
+from . import estimates, geography, metrics
+from .columns import Column, renamed, table
 from .errors import SnapshotError, ValidationError
 
 LIBRARIES_DIR = Path("libraries")
@@ -716,3 +718,163 @@ def dashboard_tables(snapshot_dir: Path, areas: dict, block_groups: gpd.GeoDataF
     return {"branches": branches, "sessions": sessions, "unmatched": unmatched,
             "access": pd.concat(access, ignore_index=True), "surrounding_tracts": pairs,
             "surrounding_need": need}
+
+
+# ---- the tables the Libraries page offers, and their columns ----------------------------------------
+
+def _miles(miles: float) -> str:
+    return f"{miles:g} mile"
+
+
+def branches_within_column(miles: float) -> Column:
+    return Column("branches_near", f"Branches within {_miles(miles)}",
+                  f"Branches inside the area or within {_miles(miles)} of its boundary: the branches its residents can "
+                  "reasonably use.", f"The area's polygon buffered by {miles * FEET_PER_MILE:,.0f} feet in "
+                  f"{PROJECTED_CRS}; branch points intersecting the buffer.")
+
+
+def branch_close_column(miles: float) -> Column:
+    return Column("branch_close", f"Branch close by (≤ {_miles(miles)})",
+                  f"True when the area's households are on average at most {_miles(miles)} from their nearest branch.",
+                  f"mean miles to the nearest branch (household-weighted) ≤ {_miles(miles)}")
+
+
+def sessions_in_column(year: int) -> Column:
+    return Column("sessions", f"Public computer sessions {year}", f"Public computer sessions at the branch in {year}.",
+                  f"Sum of the branch's monthly sessions in the City of Chicago's {year} 'Libraries – Computer "
+                  "Sessions by Location' file.")
+
+
+def change_from_column(year: int) -> Column:
+    return Column("change", f"Change from {year}",
+                  f"Public computer sessions in {year + 1} minus those in {year}; blank when either year is partial "
+                  "(fewer than 12 months reported) or missing.", f"sessions {year + 1} − sessions {year}")
+
+
+_PER_BRANCH = ("estimate / branches; the number of branches is a fixed count, so the MOE is divided by the same number "
+               "(ACS handbook ch. 8, an estimate times a constant).")
+_SESSIONS = ("Sum of the branch's monthly public computer sessions in the City of Chicago's 'Libraries – Computer "
+             "Sessions by Location' file of the year.")
+BRANCH = Column("branch", "Branch", "Chicago Public Library branch, named as in the City of Chicago's list of locations.")
+YEAR = Column("year", "Year", "Calendar year the sessions were counted in.")
+
+
+def access_columns(geography_name: str) -> list[Column]:
+    """The columns of ``access_table`` for community areas or wards."""
+    name = geography.COMMUNITY_AREA if geography_name == "community_area" else geography.WARD
+    return [
+        dataclasses.replace(name, key="area_name"), metrics.PERIOD, metrics.MEASURE,
+        dataclasses.replace(metrics.COUNT, key="unconnected"), dataclasses.replace(metrics.COUNT_MOE, key="unconnected_moe"),
+        Column("branches_inside", "Branches inside", "Chicago Public Library branches inside the area's boundary.",
+               f"Branch points intersecting the area's polygon ({PROJECTED_CRS}); a branch on a shared boundary "
+               "counts for both areas."),
+        branches_within_column(NEAR_MILES),
+        Column("branch_names", "Branch names inside", "Names of the branches inside the area, separated by '; '."),
+        Column("mean_miles_to_nearest_branch", "Mean miles to the nearest branch (household-weighted)",
+               "Average straight-line distance in miles from the area's households to their nearest branch.",
+               f"sum(households × miles) / sum(households) over the pieces of 2020 block groups in the area (ACS "
+               f"2017–2021 households), each at its representative point; distances in {PROJECTED_CRS}, "
+               f"{FEET_PER_MILE:,.0f} feet a mile."),
+        Column("unconnected_per_branch", "Unconnected households per nearby branch",
+               "Unconnected households in the area per branch inside it or nearby; blank where there is none.",
+               _PER_BRANCH),
+        Column("unconnected_per_branch_moe", "Per branch MOE (90%)",
+               "Margin of error of the unconnected households per nearby branch.", _PER_BRANCH),
+        Column("many_unconnected", "Many unconnected households",
+               "True when the area's unconnected households are at or above the median of the areas of its kind and "
+               "ACS period.", f"estimate ≥ quantile {MANY_UNCONNECTED_QUANTILE:g} of the estimates of all areas of "
+               "the same geography and period."),
+        branch_close_column(CLOSE_MILES),
+        Column("access_gap", "Flagged", "True for areas with many unconnected households and no branch close by: "
+               "where a branch's public computers are hardest to reach for those without a connection.",
+               f"many unconnected households AND mean miles to the nearest branch > {CLOSE_MILES:g}"),
+    ]
+
+
+def access_table(access: pd.DataFrame, geography_name: str, year: int) -> tuple[pd.DataFrame, list[Column]]:
+    """The areas' access to a branch beside their unconnected households (rows of the ``access`` table for
+    one geography and ACS period), most unconnected households per nearby branch first; and its columns."""
+    columns = access_columns(geography_name)
+    values = {**access, "period": metrics.period_label(year), "metric_label": metrics.METRICS["unconnected"].label}
+    out = table(values, columns)
+    per_branch = next(c.label for c in columns if c.key == "unconnected_per_branch")
+    return out.sort_values(per_branch, ascending=False, na_position="last"), columns
+
+
+SESSIONS_TABLE_COLUMNS = [
+    BRANCH, YEAR,
+    Column("sessions", "Public computer sessions", "Public computer sessions at the branch in the year.", _SESSIONS),
+    Column("months_reported", "Months reported", "Months with a value in the year's file (a zero is a report; a blank "
+           "is not)."),
+    Column("months_with_sessions", "Months with sessions", "Months with more than zero sessions; zero months mark "
+           "closures such as renovations."),
+    Column("change", "Change from the previous year", "Sessions minus the previous calendar year's; blank when either "
+           "year is partial (fewer than 12 months reported) or missing.", "sessions − previous year's sessions"),
+    Column("percent_change", "Change (%)", "Change from the previous year as a percentage of the previous year's "
+           "sessions; blank where the change is blank or the previous year had none.",
+           "change / previous year's sessions × 100"),
+    metrics.NOTE,
+]
+
+
+def sessions_table(history: pd.DataFrame) -> pd.DataFrame:
+    """One branch's sessions year by year (rows of ``year_over_year``), ``SESSIONS_TABLE_COLUMNS``."""
+    note = history["partial_year"].map({True: "Partial year: not compared with whole years", False: ""})
+    return table({**history, "note": note}, SESSIONS_TABLE_COLUMNS)
+
+
+SURROUNDING_TABLE_COLUMNS = [
+    dataclasses.replace(geography.TRACT, key="tract_label"), dataclasses.replace(geography.TRACT_GEOID, key="tract"),
+    Column("miles", "Miles from the branch", "Straight-line miles from the branch to the tract's representative point.",
+           f"Tracts whose representative point lies within {SURROUNDING_MILES:g} mile of the branch, measured in "
+           f"{PROJECTED_CRS}."),
+    metrics.PERIOD, metrics.MEASURE, metrics.COUNT, metrics.COUNT_MOE, metrics.COUNT_RELIABILITY,
+]
+
+
+def surrounding_table(pairs: pd.DataFrame, tract_rows: pd.DataFrame, year: int,
+                      tract_labels: pd.Series) -> pd.DataFrame:
+    """The tracts around one branch (rows of ``surrounding_tracts``) with their unconnected households
+    (``tract_rows``: the tracts' metric rows indexed by GEOID), ``SURROUNDING_TABLE_COLUMNS``."""
+    values = {**pairs, "tract_label": tract_labels, "period": metrics.period_label(year),
+              "metric_label": metrics.METRICS["unconnected"].label,
+              **{key: pairs["tract"].map(tract_rows[key]) for key in ("count", "count_moe", "count_reliability")}}
+    return table(values, SURROUNDING_TABLE_COLUMNS)
+
+
+def branches_columns(year: int) -> list[Column]:
+    return [
+        BRANCH,
+        Column("address", "Address", "Street address of the branch."),
+        Column("zip", "ZIP", "ZIP code of the branch."),
+        Column("hours", "Hours", "Usual opening hours, as the City of Chicago lists them."),
+        Column("phone", "Phone", "Telephone number of the branch."),
+        Column("latitude", "Latitude", "Latitude of the branch (WGS84, degrees)."),
+        Column("longitude", "Longitude", "Longitude of the branch (WGS84, degrees)."),
+        sessions_in_column(year), change_from_column(year - 1),
+    ]
+
+
+def branches_table(branches: pd.DataFrame, changes: pd.DataFrame, year: int) -> tuple[pd.DataFrame, list[Column]]:
+    """Every branch with its sessions in ``year`` and the change from the year before; and its columns."""
+    in_year = changes[changes["year"] == year].set_index("branch_key")
+    values = {**branches, "sessions": branches["branch_key"].map(in_year["sessions"]),
+              "change": branches["branch_key"].map(in_year["change"])}
+    columns = branches_columns(year)
+    return table(values, columns), columns
+
+
+UNMATCHED_TABLE_COLUMNS = [
+    Column("file", "File", "Sessions file the row comes from, in the raw snapshot's libraries folder."),
+    YEAR,
+    Column("line", "Line in the file", "Line number of the row in that file (the header is line 1)."),
+    Column("raw_name", "Name in the file", "Location name as the file spells it."),
+    Column("ytd", "Sessions in the year", "Year-to-date sessions the file gives for the row."),
+    Column("reason", "Why it is not matched", "Why the row is not counted for any branch of the City's list (a closed "
+           "branch, a space that is not a branch, a total row, or no matching name)."),
+]
+
+
+def unmatched_table(unmatched: pd.DataFrame) -> pd.DataFrame:
+    """The sessions rows that match no branch (``read_computer_sessions``), ``UNMATCHED_TABLE_COLUMNS``."""
+    return renamed(unmatched, UNMATCHED_TABLE_COLUMNS)

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from . import estimates
+from .columns import Column
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,67 @@ METRICS: dict[str, Metric] = {m.key: m for m in [
 
 METRIC_COLUMNS = ["area_id", "year", "metric", "count", "count_moe", "count_cv", "count_reliability",
                   "share", "share_moe", "share_cv", "share_reliability", "universe", "universe_moe", "note"]
+
+
+# ---- the columns of a table of metric rows (an extract), declared once ----------------------------------
+
+_CAUTION, _UNRELIABLE = estimates.RELIABILITY_THRESHOLDS
+RELIABILITY_MEANING = (f"'reliable' when the CV is under {_CAUTION:g}%, 'use with caution' from {_CAUTION:g}% to "
+                       f"{_UNRELIABLE:g}%, 'unreliable' above {_UNRELIABLE:g}%, 'no estimate' when the CV cannot be "
+                       "computed (a zero or missing estimate).")
+APPORTIONED = ("Sum over census tracts of (tract estimate × share of the tract's households living in the area); "
+               "MOE = square root of the sum of the squared, equally scaled tract MOEs, the largest MOE among zero "
+               "estimates counted once (ACS handbook 2020, ch. 8, aggregated count data).")
+
+PERIOD = Column("period", "ACS period", "American Community Survey 5-year period the estimate describes (pooled "
+                "survey responses over the five years, not one year's value).")
+MEASURE = Column("metric_label", "Measure", "What is counted; see the measure rows below for Census variables and "
+                 "formulas.")
+COUNT = Column("count", "Households (estimate)", "Estimated number of households with the characteristic, rounded "
+               "to whole households (computed before rounding).", "Sum of the measure's Census variables. " + APPORTIONED)
+COUNT_MOE = Column("count_moe", "Households MOE (90%)", "Margin of error at 90% confidence: the estimate ± this value "
+                   "is the 90% confidence interval.", APPORTIONED)
+COUNT_CV = Column("count_cv", "Households CV (%)", "Coefficient of variation: the standard error as a percentage of "
+                  "the estimate. Lower is more reliable.", f"CV = (MOE / {estimates.Z_90}) / estimate × 100")
+COUNT_RELIABILITY = Column("count_reliability", "Households reliability", RELIABILITY_MEANING,
+                           f"From the CV; thresholds {_CAUTION:g}% and {_UNRELIABLE:g}%.")
+SHARE = Column("share", "Share of households", "Estimate divided by the universe, as a fraction from 0 to 1 (0.1545 = "
+               "15.45%). Blank for the total households measure.", "share = estimate / universe")
+SHARE_MOE = Column("share_moe", "Share MOE (90%)", "Margin of error of the share, as a fraction (0.0120 = ±1.2 "
+                   "percentage points).", "MOE = √(MOE_estimate² − share² × MOE_universe²) / universe; where the value "
+                   "under the root is negative, √(MOE_estimate² + share² × MOE_universe²) / universe (ACS handbook "
+                   "2020, ch. 8, proportions).")
+SHARE_CV = Column("share_cv", "Share CV (%)", "Coefficient of variation of the share.",
+                  f"CV = (share MOE / {estimates.Z_90}) / share × 100")
+SHARE_RELIABILITY = Column("share_reliability", "Share reliability", "Reliability of the share. " + RELIABILITY_MEANING,
+                           f"From the share's CV; thresholds {_CAUTION:g}% and {_UNRELIABLE:g}%.")
+UNIVERSE = Column("universe", "Universe: households (estimate)", "Estimated households in the area: the share's "
+                  "denominator.", "Census variable in the measure's 'Formula'. " + APPORTIONED)
+UNIVERSE_MOE = Column("universe_moe", "Universe MOE (90%)", "Margin of error of the universe.", APPORTIONED)
+NOTE = Column("note", "Note", "Why a figure is missing (tracts whose estimate or MOE the Census Bureau did not publish) "
+              "or must be read with care (a library's partial year); empty when there is nothing to note.")
+
+VALUE_COLUMNS = [PERIOD, MEASURE, COUNT, COUNT_MOE, COUNT_CV, COUNT_RELIABILITY, SHARE, SHARE_MOE, SHARE_CV,
+                 SHARE_RELIABILITY, UNIVERSE, UNIVERSE_MOE, NOTE]
+"""The figures of an extract's row (after the area's own columns, ``geography.ID_COLUMNS``)."""
+
+
+def measure_columns(metric_key: str, field: str) -> tuple[Column, Column]:
+    """The estimate and MOE columns of a table showing one measure's ``share`` or ``count``, named after it."""
+    label = METRICS[metric_key].label
+    if field == "share":
+        return (Column("share", f"{label} (share) (estimate)",
+                       f"{label}: the area's estimate, as a share of households from 0 to 1.",
+                       "share = estimate / universe; see the measure's row.", label),
+                Column("share_moe", f"{label} (share) MOE (90%)",
+                       f"Margin of error of the area's share of households, {label}.",
+                       "As for 'Share MOE (90%)': the ACS handbook's proportion formula (ch. 8).", label))
+    if f"{label} (estimate)" == COUNT.label:  # the households measure: the extract's own columns
+        return COUNT, COUNT_MOE
+    return (Column("count", f"{label} (estimate)", f"{label}: the area's estimate, in households.",
+                   "Sum of the measure's Census variables; see the measure's row.", label),
+            Column("count_moe", f"{label} MOE (90%)", f"Margin of error of the area's households, {label}.",
+                   "√(sum of the squared MOEs of the variables and tracts summed) (ACS handbook ch. 8).", label))
 
 
 def _missing_note(missing_tracts: pd.Series) -> pd.Series:
@@ -121,13 +183,25 @@ def compute_metrics(area_table: pd.DataFrame) -> pd.DataFrame:
     return out[METRIC_COLUMNS]
 
 
-CONTEXT_LABELS = {
-    "median_household_income": "Median household income (estimated, $)",
-    "poverty_rate_18_64": "Adults 18–64 in poverty (share)",
-    "share_under_18": "Residents under 18 (share)",
-    "share_65_plus": "Residents 65 and over (share)",
-    "population": "Population",
-}
+_WITHOUT_MOE = "approximate, without a margin of error."
+CONTEXT_COLUMNS = [
+    Column("median_household_income", "Median household income (estimated, $)",
+           "Median household income in dollars, rounded to $100; " + _WITHOUT_MOE,
+           "Tract household-income brackets summed through the crosswalk; median by linear interpolation within the "
+           "median's bracket (Census Bureau, 'Calculating Medians'); the open top bracket gives its lower bound."),
+    Column("poverty_rate_18_64", "Adults 18–64 in poverty (share)",
+           "Share of residents aged 18 to 64 (whose poverty status is known) below the poverty line, as a fraction "
+           "from 0 to 1; " + _WITHOUT_MOE, "in poverty 18–64 / poverty universe 18–64, each summed over the area's "
+           "tracts"),
+    Column("share_under_18", "Residents under 18 (share)", "Share of residents under 18, as a fraction from 0 to 1; "
+           + _WITHOUT_MOE, "residents under 18 / population"),
+    Column("share_65_plus", "Residents 65 and over (share)", "Share of residents 65 and over, as a fraction from 0 "
+           "to 1; " + _WITHOUT_MOE, "residents 65+ / population"),
+    Column("population", "Population", "Residents of the area (estimated, no margin of error).",
+           "Tract populations summed through the crosswalk; the snapshot's context tables carry no standard errors."),
+]
+"""The context measures of ``compute_context`` (no MOEs: the snapshot's context tables have none)."""
+CONTEXT_LABELS = {column.key: column.label for column in CONTEXT_COLUMNS}
 
 
 def interpolated_median(bracket_counts: pd.DataFrame, lower_bounds: list[float]) -> pd.Series:

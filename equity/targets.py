@@ -26,6 +26,7 @@ households they hold (a Pareto table).
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
 from collections.abc import Collection, Mapping
@@ -37,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from . import config, estimates, exports, geography, metrics
+from .columns import Column, table
 from .errors import ValidationError
 
 TARGETS_FILE = config.PROJECT_DATA / "targets.csv"
@@ -540,6 +542,53 @@ def progress(targets: pd.DataFrame, metric_table: pd.DataFrame) -> pd.DataFrame:
     return rows[PROGRESS_COLUMNS].sort_values(["target_id", "year"]).reset_index(drop=True)
 
 
+_RELIABILITY = (f"From the estimate's CV: 'reliable' under {metrics._CAUTION:g}%, 'use with caution' from "
+                f"{metrics._CAUTION:g}% to {metrics._UNRELIABLE:g}%, 'unreliable' above {metrics._UNRELIABLE:g}%, "
+                "'no estimate' when it cannot be computed.")
+RELIABILITY = Column("reliability", "Reliability", "Reliability of the row's estimate. " + _RELIABILITY)
+PROGRESS_TABLE_COLUMNS = [
+    Column("target", "Target", "The target in words: measure, area, value and year to reach."),
+    metrics.PERIOD,
+    Column("unit", "Unit", "What the row's figures count: households, or a share of households as a fraction from "
+           "0 to 1."),
+    Column("value", "Estimate", "The measure for this ACS period, in the row's unit.",
+           "Households as in 'Households (estimate)', or share = estimate / universe."),
+    Column("moe", "Margin of error (90%)", "Margin of error of the estimate at 90% confidence."),
+    RELIABILITY,
+    Column("change", "Change since baseline", "The estimate minus the baseline period's, in the row's unit; blank "
+           "for the baseline period itself.", "estimate − baseline estimate"),
+    Column("change_moe", "Change MOE (90%)", "Margin of error of the change.",
+           f"√(MOE² + MOE_baseline²) × √(1 − shared years / {PERIOD_YEARS}) for {PERIOD_YEARS}-year periods that "
+           "share years (Census Bureau, A Compass for Understanding and Using ACS Data, 2008, appendix)."),
+    Column("significant", "Statistically significant (90%)", "Whether the change is statistically significant at 90% "
+           "confidence.", f"|change| / (change MOE / {estimates.Z_90}) > {estimates.Z_90}"),
+    Column("overlap_years", "Years shared with the baseline period",
+           f"How many years this {PERIOD_YEARS}-year ACS period shares with the baseline period; overlapping periods "
+           "are partly the same survey responses.", f"max(0, {PERIOD_YEARS} − (year − baseline year))"),
+    Column("pace_needed", "Pace needed per year", "Change per year needed on a straight line from the baseline to "
+           "the target.", "(target − baseline estimate) / (target year − baseline year)"),
+    Column("pace_observed", "Pace observed per year", "Change per year since the baseline.",
+           "change since baseline / (year − baseline year)"),
+    Column("pace_observed_moe", "Pace observed MOE (90%)", "Margin of error of the observed pace.",
+           "change MOE / (year − baseline year)"),
+    Column("status", "Status", f"'{ON_TRACK}', '{BEHIND}', '{CANNOT_TELL}', or '{BASELINE}' for the baseline period's "
+           "own row; 'Why' gives the reason.",
+           f"{ON_TRACK}: the target is reached, or the change is significant and at least the progress due on the "
+           f"straight line by this period; {BEHIND}: even the favourable end of the change's margin of error falls "
+           f"short of the progress due; otherwise {CANNOT_TELL}."),
+    Column("reason", "Why", "The reason for the status, in words."),
+    Column("source", "Target source", "Where the target comes from, with any assumption."),
+]
+"""The columns of ``progress_table``: every comparison of a target with its baseline."""
+
+
+def progress_table(progress_rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows of ``progress`` as the table a reader downloads (``PROGRESS_TABLE_COLUMNS``)."""
+    values = {**progress_rows, "unit": progress_rows["measure"].map(
+        {"count": "households", "share": "share of households (0–1)"})}
+    return table(values, PROGRESS_TABLE_COLUMNS)
+
+
 def _direction(metric_keys: pd.Series) -> np.ndarray:
     """+1 where a higher value is better (the metric's own definition), -1 where lower is better."""
     return np.where(metric_keys.map(lambda k: metrics.METRICS[k].higher_is_better).to_numpy(dtype=bool), 1.0, -1.0)
@@ -674,3 +723,35 @@ def gap_concentration(metric_table: pd.DataFrame, geography_name: str, metric: s
     before = ranked["cumulative_share"].shift(fill_value=0.0)
     ranked["holds_first_half"] = before < portion
     return ranked[GAP_COLUMNS]
+
+
+_RUNNING = "Sum of this area's and every higher-ranked area's households"
+GAP_TABLE_COLUMNS = [
+    Column("rank", "Rank", "Rank by households counted, most first."),
+    geography.AREA,
+    Column("count", "Households", "Households counted by the measure in the area (estimate)."),
+    metrics.COUNT_MOE,
+    dataclasses.replace(RELIABILITY, key="count_reliability"),
+    Column("share_of_total", "Share of the total", "The area's part of the households counted in all areas, as a "
+           "fraction from 0 to 1.", "households / total of all areas; MOE by the ACS handbook's proportion formula "
+           "(ch. 8), the area being part of the total."),
+    Column("share_of_total_moe", "Share of the total MOE (90%)", "Margin of error of the share of the total, as a "
+           "fraction.", "MOE = √(MOE_area² − share² × MOE_total²) / total (ACS handbook 2020, ch. 8, proportions; "
+           "the ratio formula where the root is negative)."),
+    Column("cumulative_count", "Running total", "Households in this area and every area ranked above it.",
+           _RUNNING + " (ACS handbook ch. 8, aggregated counts)."),
+    Column("cumulative_count_moe", "Running total MOE (90%)", "Margin of error of the running total.",
+           "√(sum of the squared MOEs of the areas summed), the largest MOE among zero estimates counted once (ACS "
+           "handbook ch. 8)."),
+    Column("cumulative_share", "Running share", "The running total as a fraction of the total of all areas.",
+           "running total / total of all areas"),
+    Column("holds_first_half", "Among the areas holding half", "True for the fewest top-ranked areas that together "
+           "hold at least half of the households counted.", "True while the running share before this area is under "
+           "half."),
+]
+"""The columns of ``gap_table``."""
+
+
+def gap_table(gap: pd.DataFrame) -> pd.DataFrame:
+    """Rows of ``gap_concentration`` as the table a reader downloads (``GAP_TABLE_COLUMNS``)."""
+    return table(gap, GAP_TABLE_COLUMNS)

@@ -20,6 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from equity import cache, exports, metrics
+from equity.columns import Column
 from equity.errors import EquityError
 
 MAX_PARAM_LENGTH = 200
@@ -216,12 +217,13 @@ def chart(builder: Callable, *arguments, into=None, **options) -> None:
 
 # ---- downloads -----------------------------------------------------------------
 
-def download_extract(table: pd.DataFrame | Callable[[], pd.DataFrame], file_stem: str, key: str,
-                     label: str = "Download this table (CSV)", choice: str | None = None,
+def download_extract(table: pd.DataFrame | Callable[[], pd.DataFrame], columns: Sequence[Column], file_stem: str,
+                     key: str, label: str = "Download this table (CSV)", choice: str | None = None,
                      geojson: Callable[[], str] | None = None) -> None:
     """CSV of exactly ``table`` plus its data dictionary and the provenance note.
 
-    ``choice`` (optional) names what the table holds in the provenance note;
+    ``columns`` are the table's columns as the library declares them, with
+    the meanings the data dictionary gives. ``choice`` (optional) names what the table holds in the provenance note;
     ``geojson`` (optional) is a function giving the same table as GeoJSON.
     Every file is made when its button is clicked, not on each page run: a
     reader who only looks at the table costs the server nothing for them.
@@ -230,18 +232,18 @@ def download_extract(table: pd.DataFrame | Callable[[], pd.DataFrame], file_stem
     """
     made = table if callable(table) else (lambda: table)
     data = dashboard_data()
-    columns = st.columns(4 if geojson else 3)
-    columns[0].download_button(label, lambda: exports.to_csv_bytes(made()), file_name=f"{file_stem}.csv",
+    buttons = st.columns(4 if geojson else 3)
+    buttons[0].download_button(label, lambda: exports.to_csv_bytes(made()), file_name=f"{file_stem}.csv",
                                mime="text/csv", key=f"{key}-csv", width="stretch", on_click="ignore")
-    columns[1].download_button("Data dictionary (CSV)",
-                               lambda: exports.to_csv_bytes(exports.data_dictionary(made())),
+    buttons[1].download_button("Data dictionary (CSV)",
+                               lambda: exports.to_csv_bytes(exports.data_dictionary(made(), columns)),
                                file_name=f"{file_stem}-dictionary.csv", mime="text/csv",
                                key=f"{key}-dictionary", width="stretch", on_click="ignore")
-    columns[2].download_button("Provenance note (TXT)",
+    buttons[2].download_button("Provenance note (TXT)",
                                lambda: exports.provenance(data.manifest, choice).encode("utf-8"),
                                file_name=f"{file_stem}-provenance.txt", mime="text/plain",
                                key=f"{key}-provenance", width="stretch", on_click="ignore")
     if geojson:
-        columns[3].download_button("Map layer (GeoJSON)", geojson, file_name=f"{file_stem}.geojson",
+        buttons[3].download_button("Map layer (GeoJSON)", geojson, file_name=f"{file_stem}.geojson",
                                    mime="application/geo+json", key=f"{key}-geojson", width="stretch",
                                    on_click="ignore")

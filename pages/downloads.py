@@ -6,7 +6,7 @@ Everything written out comes from ``equity.exports`` (the same code as
 
 import streamlit as st
 
-from equity import compare, exports, geography, metrics
+from equity import compare, exports, geography, metrics, queries
 from equity.errors import EquityError
 from pages import common
 
@@ -22,19 +22,19 @@ data = common.load_or_stop()
 @st.cache_data(show_spinner="Preparing the table…", max_entries=32)
 def extract_table(build: str, geography_name: str, years: tuple, metric_keys: tuple, combine: tuple | None):
     """The extract for a choice; ``build`` (the cache folder) makes a rebuilt cache a new entry."""
-    return exports.build_extract(common.dashboard_data(), geography_name, list(years), list(metric_keys),
+    return queries.build_extract(common.dashboard_data(), geography_name, list(years), list(metric_keys),
                                  list(combine) if combine is not None else None)
 
 
 def area_label(geography_name: str):
     """How an area is named in the picker: "Rogers Park (1)", "Ward 7", "Census tract 101 (Rogers Park)"."""
-    names = exports.area_names(data, geography_name)
+    names = queries.area_names(data, geography_name)
     if geography_name == "community_area":
         return lambda area_id: f"{names.get(area_id, area_id)} ({area_id})"
     if geography_name == "tract":
         tracts = data.crosswalks[(data.crosswalks["geography"] == "community_area")
                                  & (data.crosswalks["vintage"] == geography.tract_vintage(data.latest_year))]
-        labels = compare.tract_labels(tracts, exports.area_names(data, "community_area"))
+        labels = compare.tract_labels(tracts, queries.area_names(data, "community_area"))
         return lambda area_id: f"{labels.get(area_id, names.get(area_id, area_id))} · {area_id}"
     return lambda area_id: names.get(area_id, area_id)
 
@@ -56,7 +56,7 @@ with left:
         base = st.radio("Combine which kind of area?", list(COMBINE_CHOICES),
                         index=list(COMBINE_CHOICES).index(url_base), format_func=COMBINE_CHOICES.get,
                         horizontal=True, key="downloads-of")
-        options = sorted(exports.area_names(data, base).index, key=lambda a: (len(a), a))
+        options = sorted(queries.area_names(data, base).index, key=lambda a: (len(a), a))
         linked = common.url_list("areas", options) if base == url_base else []
         combine = st.multiselect(f"{COMBINE_CHOICES[base]} to combine into one area", options,
                                  default=linked, format_func=area_label(base),
@@ -118,7 +118,8 @@ geojson = None
 if combine is None and geo in exports.GEOJSON_GEOGRAPHIES:
     def geojson() -> str:
         return exports.to_geojson(table, data.boundaries(geo), geo)
-common.download_extract(table, stem, key="downloads", label="Table (CSV)",
+common.download_extract(table, exports.extract_columns(exports.CUSTOM if combine is not None else base), stem,
+                        key="downloads", label="Table (CSV)",
                         choice=exports.describe_choice(base, [int(y) for y in years], metric_keys, combine),
                         geojson=geojson)
 notes = ["CSV files are UTF-8 with a byte-order mark: Excel opens them directly; in pandas use "

@@ -11,7 +11,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from equity import compare, geography, metrics
+from equity import compare, geography, metrics, queries
 from equity.errors import EquityError
 from pages import common
 
@@ -82,15 +82,6 @@ def forget(names: list[str]) -> None:
     """Drop URL selections that mean something else once the geography or unit changes."""
     for name in names:
         st.query_params.pop(name, None)
-
-
-def difference_text(row) -> str:
-    """"+21.9 pts ± 3.1" for shares, "-51,431 ± 1,958" for household counts."""
-    if pd.isna(row["difference"]):
-        return "—"
-    if row["compared"] == "share":
-        return f"{row['difference'] * 100:+.1f} pts ± {row['difference_moe'] * 100:.1f}"
-    return f"{row['difference']:+,.0f} ± {row['difference_moe']:,.0f}"
 
 
 def number_key(area_id: str) -> int:
@@ -279,25 +270,7 @@ with tab_rank:
             "on the share. 'Possible ranks' runs from 1 + the number of areas significantly higher to the "
             "number of areas minus those significantly lower: ranks inside that range cannot be told apart.")
 
-        id_column = ("Community area number", "Community area") if geo == "community_area" else ("Ward", "Ward name")
-        table = pd.DataFrame({
-            id_column[0]: ranked["area_id"].map(number_key),
-            id_column[1]: ranked["area_name"],
-            "Side": ranked["side"],
-            "Share of households": ranked["share"],
-            "Share MOE (90%)": ranked["share_moe"],
-            "Households (estimate)": ranked["count"].round(0),
-            "Households MOE (90%)": ranked["count_moe"].round(0),
-            f"{VALUE_BUTTONS[value]} reliability": ranked[f"{value}_reliability"],
-            "Compared with city (90% test)": ranked["comparison"],
-            "Rank (1 = highest)": ranked["rank"],
-            "Possible ranks: best": ranked["rank_best"],
-            "Possible ranks: worst": ranked["rank_worst"],
-        })
-        if metric.denominator is None:
-            table = table.drop(columns=["Share of households", "Share MOE (90%)"])
-        if geo == "ward":
-            table = table.drop(columns=[id_column[1]])
+        table, table_columns = compare.ranking_table(ranked, geo, value, metric.denominator is not None)
         st.dataframe(table, hide_index=True, key="explorer-ranking-table", column_config={
             "Share of households": st.column_config.NumberColumn(format="percent"),
             "Share MOE (90%)": st.column_config.NumberColumn(format="percent", help="± percentage points"),
@@ -305,7 +278,8 @@ with tab_rank:
             "Households MOE (90%)": st.column_config.NumberColumn(format="localized"),
             "Rank (1 = highest)": st.column_config.NumberColumn(help=f"Rank among all {len(all_ids)} {noun}"),
         })
-        common.download_extract(table, f"explorer-{geo}-{metric_key}-{year}", key="explorer-ranking-download")
+        common.download_extract(table, table_columns, f"explorer-{geo}-{metric_key}-{year}",
+                                key="explorer-ranking-download")
 
 
 # ---- compare chosen areas -------------------------------------------------------------
@@ -329,25 +303,18 @@ with tab_compare:
         wide = wide.reset_index(drop=True)
         st.markdown(f"**Every measure, ± 90% margin of error**, {common.period(year)}")
         st.dataframe(wide, hide_index=True, key="explorer-compare-wide")
-        common.download_extract(wide, f"explorer-side-by-side-{geo}-{year}", key="explorer-wide-download")
+        common.download_extract(wide, [metrics.MEASURE], f"explorer-side-by-side-{geo}-{year}",
+                                key="explorer-wide-download")
 
         st.markdown(f"**Differences from {first_name}** (90% test; shares compared in percentage points)")
-        differences = side_by_side[side_by_side["area_id"] != compare_ids[0]]
-        compare_table = pd.DataFrame({
-            "Area": differences["area_name"],
-            "Measure": differences["metric"].map(common.metric_label),
-            f"Difference from {first_name} ± MOE": [difference_text(r) for _, r in differences.iterrows()],
-            "Significance (90% test)": differences["comparison"],
-            "Compared on": differences["compared"].map({"share": "share of households", "count": "households"}),
-            "Difference (estimate)": differences["difference"],
-            "Difference MOE (90%)": differences["difference_moe"],
-        })
+        compare_table, compare_columns = compare.differences_table(side_by_side, compare_ids[0])
         st.dataframe(compare_table, hide_index=True, key="explorer-compare-table", column_config={
             "Difference (estimate)": st.column_config.NumberColumn(
                 format="%.4f", help="Shares as fractions (0.05 = 5 percentage points); households as counts."),
             "Difference MOE (90%)": st.column_config.NumberColumn(format="%.4f"),
         })
-        common.download_extract(compare_table, f"explorer-compare-{geo}-{year}", key="explorer-compare-download")
+        common.download_extract(compare_table, compare_columns, f"explorer-compare-{geo}-{year}",
+                                key="explorer-compare-download")
 
         if metric.denominator is not None:
             st.markdown(f"**Every pair, {metric.label.lower()} (share)**: read across: the row area is "
@@ -355,7 +322,7 @@ with tab_compare:
             picked = area_rows[(area_rows["metric"] == metric_key)].set_index("area_id").loc[compare_ids]
             matrix = compare.pairwise_comparison(picked["area_name"], picked["share"], picked["share_moe"])
             st.dataframe(matrix, key="explorer-compare-matrix")
-            common.download_extract(matrix.rename_axis("Area").reset_index(),
+            common.download_extract(matrix.rename_axis(geography.AREA.label).reset_index(), [geography.AREA],
                                     f"explorer-pairs-{geo}-{metric_key}-{year}", key="explorer-matrix-download")
 
 
@@ -392,25 +359,10 @@ with tab_custom:
             st.error(f"The tract figures could not be read ({exc}). The data cache was rebuilt while the app was "
                      "running; restart the dashboard to load the new build.")
         else:
-            rows = rows.set_index("metric")
-            city_rows = year_rows[year_rows["geography"] == "city"].set_index("metric").reindex(rows.index)
-            city_test = compare.compare_with_city(rows["share"], rows["share_moe"], city_rows["share"],
-                                                  city_rows["share_moe"])
-            city_test.loc[rows["share"].isna(), "comparison"] = ""
-            households = rows.loc["households"]
+            households = rows.set_index("metric").loc["households"]
             st.markdown(f"**Combined area: {len(custom_ids)} {CUSTOM_UNITS[custom_unit].lower()}**, "
                         f"{common.count_with_moe(households)} households, {common.period(year)}")
-            custom_table = pd.DataFrame({
-                "Measure": rows.index.map(common.metric_label),
-                "Households (estimate)": rows["count"].round(0),
-                "Households MOE (90%)": rows["count_moe"].round(0),
-                "Households reliability": rows["count_reliability"],
-                "Share of households": rows["share"],
-                "Share MOE (90%)": rows["share_moe"],
-                "Share reliability": rows["share_reliability"],
-                "City share": city_rows["share"],
-                "Compared with city (90% test)": city_test["comparison"],
-            }).reset_index(drop=True)
+            custom_table = compare.custom_area_table(rows, year_rows[year_rows["geography"] == "city"])
             st.dataframe(custom_table, hide_index=True, key="explorer-custom-table", column_config={
                 "Households (estimate)": st.column_config.NumberColumn(format="localized"),
                 "Households MOE (90%)": st.column_config.NumberColumn(format="localized"),
@@ -424,7 +376,8 @@ with tab_custom:
                           "Tracts split between community areas count with their households' share in the chosen "
                           "areas (CMAP crosswalk). ")
                        + "Margins of error of combined areas follow the Census Bureau's handbook (ch. 8).")
-            common.download_extract(custom_table, f"explorer-custom-{year}", key="explorer-custom-download")
+            common.download_extract(custom_table, compare.CUSTOM_AREA_COLUMNS, f"explorer-custom-{year}",
+                                    key="explorer-custom-download")
 
 
 # ---- context ---------------------------------------------------------------------------
@@ -448,20 +401,16 @@ with tab_context:
     else:
         common.chart(context_chart, scatter_rows, y_title, y_field == "share", key="explorer-context-chart",
                      alt=f"{y_title} against median household income, one point per {SINGULAR[geo]}")
-        context_table = pd.DataFrame({
-            ("Community area" if geo == "community_area" else "Ward"): points["area_name"],
-            y_title + " (estimate)": points[y_field],
-            y_title + " MOE (90%)": points[f"{y_field}_moe"],
-            **{metrics.CONTEXT_LABELS[c]: context[c] for c in CONTEXT_COLUMNS},
-        }).reset_index(drop=True)
+        context_table, context_columns = queries.context_table(points, context, geo, metric_key)
         percent = st.column_config.NumberColumn(format="percent")
         st.dataframe(context_table, hide_index=True, key="explorer-context-table", column_config={
-            y_title + " (estimate)": percent if y_field == "share" else None,
-            y_title + " MOE (90%)": percent if y_field == "share" else None,
+            context_columns[1].label: percent if y_field == "share" else None,
+            context_columns[2].label: percent if y_field == "share" else None,
             metrics.CONTEXT_LABELS["median_household_income"]: st.column_config.NumberColumn(format="dollar"),
             **{metrics.CONTEXT_LABELS[c]: percent for c in CONTEXT_COLUMNS[1:]},
         })
-        common.download_extract(context_table, f"explorer-context-{geo}-{year}", key="explorer-context-download")
+        common.download_extract(context_table, context_columns, f"explorer-context-{geo}-{year}",
+                                key="explorer-context-download")
 
 
 common.set_url(geo=geo, year=year if year != data.latest_year else None, metric=metric_key,

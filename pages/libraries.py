@@ -164,22 +164,7 @@ if len(no_branch):
     st.caption(f"No branch within {NEAR}: " + ", ".join(no_branch["area_name"])
                + ". Their unconnected households per nearby branch cannot be computed; they sort last.")
 
-access_table = pd.DataFrame({
-    singular.capitalize(): shown["area_name"],
-    "ACS period": common.period(year),
-    "Measure": UNCONNECTED,
-    "Households (estimate)": shown["unconnected"],
-    "Households MOE (90%)": shown["unconnected_moe"],
-    "Branches inside": shown["branches_inside"],
-    f"Branches within {NEAR}": shown["branches_near"],
-    "Branch names inside": shown["branch_names"],
-    "Mean miles to the nearest branch (household-weighted)": shown["mean_miles_to_nearest_branch"],
-    "Unconnected households per nearby branch": shown["unconnected_per_branch"],
-    "Per branch MOE (90%)": shown["unconnected_per_branch_moe"],
-    "Many unconnected households": shown["many_unconnected"],
-    f"Branch close by (≤ {CLOSE})": shown["branch_close"],
-    "Flagged": shown["access_gap"],
-}).sort_values("Unconnected households per nearby branch", ascending=False, na_position="last")
+access_table, access_columns = libraries.access_table(shown, geography_name, year)
 st.dataframe(access_table.drop(columns=["ACS period", "Measure"]), hide_index=True, key="lib-access-table",
              width="stretch", column_config={
                  "Households (estimate)": st.column_config.NumberColumn(f"{UNCONNECTED} (estimate)", format="%.0f"),
@@ -191,7 +176,8 @@ st.dataframe(access_table.drop(columns=["ACS period", "Measure"]), hide_index=Tr
                      format="%.0f", help=f"Unconnected households ÷ branches inside or within {NEAR}."),
                  "Per branch MOE (90%)": st.column_config.NumberColumn("± MOE (90%) per branch", format="%.0f"),
              })
-common.download_extract(access_table, f"library-access-{geography_name}-{year}", key="lib-access-download")
+common.download_extract(access_table, access_columns, f"library-access-{geography_name}-{year}",
+                        key="lib-access-download")
 
 # ---- one branch --------------------------------------------------------------------------------------------
 
@@ -233,16 +219,7 @@ with need_column:
         st.metric(f"Sessions in {int(latest['year'])} (latest full year)", common.format_count(latest["sessions"]),
                   delta=f"{latest['change']:+,.0f} ({latest['percent_change']:+.0f}%) from {int(latest['year']) - 1}")
 
-sessions_table = pd.DataFrame({
-    "Branch": branch["branch"],
-    "Year": history["year"],
-    "Public computer sessions": history["sessions"],
-    "Months reported": history["months_reported"],
-    "Months with sessions": history["months_with_sessions"],
-    "Change from the previous year": history["change"],
-    "Change (%)": history["percent_change"],
-    "Note": history["partial_year"].map({True: "Partial year: not compared with whole years", False: ""}),
-})
+sessions_table = libraries.sessions_table(history)
 with st.expander(f"Sessions year by year at {branch['branch']}"):
     st.dataframe(sessions_table, hide_index=True, key="lib-sessions-table", width="stretch", column_config={
         "Year": st.column_config.NumberColumn(format="%d"),
@@ -250,58 +227,40 @@ with st.expander(f"Sessions year by year at {branch['branch']}"):
         "Change from the previous year": st.column_config.NumberColumn(format="%+.0f"),
         "Change (%)": st.column_config.NumberColumn(format="%+.1f"),
     })
-    common.download_extract(sessions_table, f"library-sessions-{branch_key}", key="lib-sessions-download")
+    common.download_extract(sessions_table, libraries.SESSIONS_TABLE_COLUMNS, f"library-sessions-{branch_key}",
+                            key="lib-sessions-download")
 
 tract_rows = data.metrics[(data.metrics["geography"] == "tract") & (data.metrics["metric"] == "unconnected")
                           & (data.metrics["year"] == year)].set_index("area_id")
-around_table = pd.DataFrame({
-    "Census tract": pairs["tract"].map(maps.tract_label),
-    "Census tract GEOID": pairs["tract"],
-    "Miles from the branch": pairs["miles"],
-    "ACS period": common.period(year),
-    "Measure": UNCONNECTED,
-    "Households (estimate)": pairs["tract"].map(tract_rows["count"]),
-    "Households MOE (90%)": pairs["tract"].map(tract_rows["count_moe"]),
-    "Households reliability": pairs["tract"].map(tract_rows["count_reliability"]),
-})
+around_table = libraries.surrounding_table(pairs, tract_rows, year, pairs["tract"].map(maps.tract_label))
 with st.expander(f"The census tracts within {libraries.SURROUNDING_MILES:g} mile of {branch['branch']}"):
     st.dataframe(around_table, hide_index=True, key="lib-tracts-table", width="stretch", column_config={
         "Miles from the branch": st.column_config.NumberColumn(format="%.2f"),
         "Households (estimate)": st.column_config.NumberColumn(f"{UNCONNECTED} (estimate)", format="%.0f"),
         "Households MOE (90%)": st.column_config.NumberColumn("± MOE (90%)", format="%.0f"),
     })
-    common.download_extract(around_table, f"library-tracts-{branch_key}-{year}", key="lib-tracts-download")
+    common.download_extract(around_table, libraries.SURROUNDING_TABLE_COLUMNS, f"library-tracts-{branch_key}-{year}",
+                            key="lib-tracts-download")
 
 # ---- every branch, and the rows that match none ----------------------------------------------------------
 
 with st.expander(f"All {len(branches)} branches with their computer sessions in {sessions_year}"):
-    in_year = changes[changes["year"] == sessions_year].set_index("branch_key")
-    all_branches = pd.DataFrame({
-        "Branch": branches["branch"],
-        "Address": branches["address"],
-        "ZIP": branches["zip"],
-        "Hours": branches["hours"],
-        "Phone": branches["phone"],
-        "Latitude": branches["latitude"],
-        "Longitude": branches["longitude"],
-        f"Public computer sessions {sessions_year}": branches["branch_key"].map(in_year["sessions"]),
-        f"Change from {sessions_year - 1}": branches["branch_key"].map(in_year["change"]),
-    })
+    all_branches, branch_columns = libraries.branches_table(branches, changes, sessions_year)
     st.dataframe(all_branches, hide_index=True, key="lib-branches-table", width="stretch", column_config={
         f"Public computer sessions {sessions_year}": st.column_config.NumberColumn(format="%.0f"),
         f"Change from {sessions_year - 1}": st.column_config.NumberColumn(format="%+.0f"),
     })
-    common.download_extract(all_branches, f"library-branches-{sessions_year}", key="lib-branches-download")
+    common.download_extract(all_branches, branch_columns, f"library-branches-{sessions_year}",
+                            key="lib-branches-download")
 
 with st.expander(f"Rows of the sessions files that match no branch ({len(unmatched)})"):
     st.caption("Every row of every yearly file is either matched to a branch of the City's list or listed "
                "here with the reason, never dropped silently.")
-    unmatched_table = unmatched.rename(columns={"file": "File", "year": "Year", "line": "Line in the file",
-                                                "raw_name": "Name in the file", "ytd": "Sessions in the year",
-                                                "reason": "Why it is not matched"})
+    unmatched_table = libraries.unmatched_table(unmatched)
     st.dataframe(unmatched_table, hide_index=True, key="lib-unmatched-table", width="stretch", column_config={
         "Year": st.column_config.NumberColumn(format="%d"),
         "Sessions in the year": st.column_config.NumberColumn(format="%.0f"),
         "Why it is not matched": st.column_config.TextColumn(width="large"),
     })
-    common.download_extract(unmatched_table, "library-sessions-unmatched", key="lib-unmatched-download")
+    common.download_extract(unmatched_table, libraries.UNMATCHED_TABLE_COLUMNS, "library-sessions-unmatched",
+                            key="lib-unmatched-download")

@@ -133,5 +133,5 @@ st.dataframe(
                                                     format="%.1f"),
         f"{mode}_reliability": st.column_config.TextColumn("Reliability"),
     })
-common.download_extract(lambda: exports.extract(table, geography_name), f"{metric_key}-{geography_name}-{year}",
-                        key="map-download")
+common.download_extract(lambda: exports.extract(table, geography_name), exports.extract_columns(geography_name),
+                        f"{metric_key}-{geography_name}-{year}", key="map-download")

@@ -8,7 +8,7 @@ read from the library (``equity.estimates``, ``equity.metrics``,
 import pandas as pd
 import streamlit as st
 
-from equity import estimates, exports, geography, metrics, sources
+from equity import estimates, exports, geography, metrics, queries, sources
 from pages import common
 
 HANDBOOK = ("U.S. Census Bureau, *Understanding and Using American Community Survey Data: What All Data Users "
@@ -19,15 +19,15 @@ HANDBOOK = ("U.S. Census Bureau, *Understanding and Using American Community Sur
 # ``st.cache_resource``: made once per build and shared by every session, so the page never changes them.
 @st.cache_resource(show_spinner=False, max_entries=4)
 def reliability_counts(build: str, year: int) -> pd.DataFrame:
-    """How many areas of each kind get each reliability label (``exports.reliability_summary``)."""
-    summary = exports.reliability_summary(common.dashboard_data().metrics, "unconnected", year)
+    """How many areas of each kind get each reliability label (``queries.reliability_summary``)."""
+    summary = queries.reliability_summary(common.dashboard_data().metrics, "unconnected", year)
     summary.index = [geography.GEOGRAPHY_LABELS[g] for g in summary.index]
     return summary
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def crosswalk_figures(build: str) -> pd.DataFrame:
-    return exports.crosswalk_summary(common.dashboard_data().crosswalks).set_index(["geography", "vintage"])
+    return queries.crosswalk_summary(common.dashboard_data().crosswalks).set_index(["geography", "vintage"])
 
 
 def formula(*lines: str) -> None:

@@ -318,23 +318,13 @@ with targets_section:
             st.caption(f"Source of the target: {row['source']}")
     if len(table):
         with st.expander("Every comparison with the baseline (table and download)"):
-            detail = pd.DataFrame({
-                "Target": table["target"], "ACS period": table["period"], "Unit": table["measure"].map(
-                    {"count": "households", "share": "share of households (0–1)"}),
-                "Estimate": table["value"], "Margin of error (90%)": table["moe"],
-                "Reliability": table["reliability"],
-                "Change since baseline": table["change"], "Change MOE (90%)": table["change_moe"],
-                "Statistically significant (90%)": table["significant"],
-                "Years shared with the baseline period": table["overlap_years"],
-                "Pace needed per year": table["pace_needed"], "Pace observed per year": table["pace_observed"],
-                "Pace observed MOE (90%)": table["pace_observed_moe"], "Status": table["status"],
-                "Why": table["reason"], "Target source": table["source"]})
+            detail = targets.progress_table(table)
             number = st.column_config.NumberColumn(format="%.4g")
             st.dataframe(detail, hide_index=True, width="stretch", column_config={
                 column: number for column in ["Estimate", "Margin of error (90%)", "Change since baseline",
                                               "Change MOE (90%)", "Pace needed per year", "Pace observed per year",
                                               "Pace observed MOE (90%)"]})
-            common.download_extract(detail, "progress-to-targets", key="progress-table")
+            common.download_extract(detail, targets.PROGRESS_TABLE_COLUMNS, "progress-to-targets", key="progress-table")
 
 # ---- milestones -------------------------------------------------------------------------------------------
 
@@ -389,17 +379,12 @@ with gap_section:
                    "the dotted line, are the areas that together hold half. Line: the running share of the total "
                    "(right axis; the dashed line marks half). Areas whose error bars overlap cannot be told apart "
                    "statistically, so neighbouring ranks are approximate.")
-        shown = pd.DataFrame({
-            "Rank": gap["rank"], "Area": gap["area_name"],
-            "Households": gap["count"], "Households MOE (90%)": gap["count_moe"],
-            "Reliability": gap["count_reliability"], "Share of the total": gap["share_of_total"],
-            "Share of the total MOE (90%)": gap["share_of_total_moe"], "Running total": gap["cumulative_count"],
-            "Running total MOE (90%)": gap["cumulative_count_moe"], "Running share": gap["cumulative_share"],
-            "Among the areas holding half": gap["holds_first_half"]})
+        shown = targets.gap_table(gap)
         count_format = st.column_config.NumberColumn(format="%,.0f")
         share_format = st.column_config.NumberColumn(format="percent")
         st.dataframe(shown, hide_index=True, width="stretch", column_config={
             "Households": count_format, "Households MOE (90%)": count_format, "Running total": count_format,
             "Running total MOE (90%)": count_format, "Share of the total": share_format,
             "Share of the total MOE (90%)": share_format, "Running share": share_format})
-        common.download_extract(shown, f"{gap_metric}-{gap_geography}-{gap_year}-where-the-gap-is", key="gap-table")
+        common.download_extract(shown, targets.GAP_TABLE_COLUMNS, f"{gap_metric}-{gap_geography}-{gap_year}-where-the-gap-is",
+                                key="gap-table")

@@ -272,7 +272,7 @@ def test_city_comparison_accepts_one_city_value_per_row():
                                          ("17031010201", "Census tract 102.01"),
                                          ("17031840100", "Census tract 8401")])
 def test_tract_name_follows_the_census_bureau_form(geoid, name):
-    assert compare.tract_name(geoid) == name
+    assert geography.tract_name(geoid) == name
 
 
 def test_tract_label_names_the_community_area_holding_most_households():

@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from equity import cache, census_api, config, exports, geography, metrics
+from equity import cache, census_api, config, exports, geography, metrics, queries
 from pages import common
 
 from .conftest import SNAPSHOT
@@ -53,7 +53,7 @@ def read_csv(payload: bytes) -> pd.DataFrame:
 
 
 def expected_headers(geography_name: str) -> list[str]:
-    return [label for _, label in exports.ID_COLUMNS[geography_name] + exports.VALUE_COLUMNS]
+    return [column.label for column in exports.extract_columns(geography_name)]
 
 
 def assert_share_times_universe_is_count(table: pd.DataFrame) -> None:
@@ -79,7 +79,7 @@ CHOICES = [
 
 @pytest.mark.parametrize("geography_name, years, metric_keys", CHOICES)
 def test_csv_reads_back_with_one_row_per_area_measure_and_period(two_periods, geography_name, years, metric_keys):
-    payload = exports.export_bytes(two_periods, geography_name, years, metric_keys, "csv")
+    payload = queries.export_bytes(two_periods, geography_name, years, metric_keys, "csv")
     assert payload.startswith(b"\xef\xbb\xbf")
     table = read_csv(payload)
 
@@ -112,11 +112,11 @@ def test_csv_reads_back_with_one_row_per_area_measure_and_period(two_periods, ge
 
 
 def test_ids_read_back_as_numbers_and_tract_geoids_as_eleven_digits(data):
-    wards = read_csv(exports.export_bytes(data, "ward", None, ["unconnected"]))
+    wards = read_csv(queries.export_bytes(data, "ward", None, ["unconnected"]))
     assert pd.api.types.is_integer_dtype(wards["Ward"]) and list(wards["Ward"]) == sorted(wards["Ward"])
-    areas = read_csv(exports.export_bytes(data, "community_area", None, ["unconnected"]))
+    areas = read_csv(queries.export_bytes(data, "community_area", None, ["unconnected"]))
     assert pd.api.types.is_integer_dtype(areas["Community area number"])
-    tracts = read_csv(exports.export_bytes(data, "tract", None, ["unconnected"]))
+    tracts = read_csv(queries.export_bytes(data, "tract", None, ["unconnected"]))
     assert tracts["Census tract GEOID"].str.fullmatch(r"\d{11}").all()
     first = tracts.iloc[0]
     assert first["Census tract"].endswith(str(int(first["Census tract GEOID"][5:9])))
@@ -141,8 +141,8 @@ def test_missing_tract_values_leave_blank_figures_with_a_note(data):
 
 def test_a_custom_area_of_every_community_area_equals_the_city(two_periods):
     every = [str(n) for n in range(1, 78)]
-    custom = read_csv(exports.export_bytes(two_periods, "community_area", [2021, 2023], None, combine=every))
-    city = read_csv(exports.export_bytes(two_periods, "city", [2021, 2023], None))
+    custom = read_csv(queries.export_bytes(two_periods, "community_area", [2021, 2023], None, combine=every))
+    city = read_csv(queries.export_bytes(two_periods, "city", [2021, 2023], None))
     assert list(custom.columns) == expected_headers(exports.CUSTOM)
     assert len(custom) == len(city) == len(metrics.METRICS) * 2
     assert custom["Made of"].iloc[0].startswith("Community areas 1, 2, 3")
@@ -153,8 +153,8 @@ def test_a_custom_area_counts_a_tract_shared_by_two_chosen_wards_once(data):
     wards = data.crosswalks[(data.crosswalks["geography"] == "ward") & (data.crosswalks["vintage"] == 2020)]
     split = wards.groupby("tract").filter(lambda g: len(g) == 2 and g["weight"].sum() > 0.999)
     tract, pair = split["tract"].iloc[0], sorted(split.groupby("tract")["target"].apply(list).iloc[0])
-    combined = exports.build_extract(data, "ward", None, ["households"], combine=pair).iloc[0]
-    separate = exports.build_extract(data, "ward", None, ["households"]).set_index("Ward").loc[[int(a) for a in pair]]
+    combined = queries.build_extract(data, "ward", None, ["households"], combine=pair).iloc[0]
+    separate = queries.build_extract(data, "ward", None, ["households"]).set_index("Ward").loc[[int(a) for a in pair]]
     assert combined["Households (estimate)"] == pytest.approx(separate["Households (estimate)"].sum(), abs=1)
     # the shared tract is one survey estimate: its MOE adds linearly inside the combination, so the
     # combined MOE is larger than treating the two wards as independent
@@ -169,8 +169,8 @@ def test_a_custom_area_counts_a_tract_shared_by_two_chosen_wards_once(data):
     ("tract", ["no_computer"], [2023]),
 ])
 def test_geojson_has_the_csv_columns_and_one_feature_per_row(two_periods, geography_name, metric_keys, years):
-    csv_table = read_csv(exports.export_bytes(two_periods, geography_name, years, metric_keys, "csv"))
-    payload = exports.export_bytes(two_periods, geography_name, years, metric_keys, "geojson")
+    csv_table = read_csv(queries.export_bytes(two_periods, geography_name, years, metric_keys, "csv"))
+    payload = queries.export_bytes(two_periods, geography_name, years, metric_keys, "geojson")
     layer = gpd.read_file(io.BytesIO(payload))
     assert layer.crs.to_epsg() == 4326
     assert list(layer.columns) == list(csv_table.columns) + ["geometry"]
@@ -180,15 +180,15 @@ def test_geojson_has_the_csv_columns_and_one_feature_per_row(two_periods, geogra
         assert pd.api.types.is_numeric_dtype(layer[column]), column
     assert_share_times_universe_is_count(layer)
     shapes = two_periods.boundaries(geography_name)
-    id_label = dict(exports.ID_COLUMNS[geography_name])["area_id"]
+    id_label = next(c.label for c in geography.ID_COLUMNS[geography_name] if c.key == "area_id")
     assert set(layer[id_label].astype(str)) == set(shapes["area_id"]) & set(csv_table[id_label].astype(str))
 
 
 def test_geojson_is_refused_for_the_city_and_custom_areas(data):
     with pytest.raises(ValueError, match="GeoJSON is available for community areas"):
-        exports.export_bytes(data, "city", None, None, "geojson")
+        queries.export_bytes(data, "city", None, None, "geojson")
     with pytest.raises(ValueError, match="GeoJSON is available for community areas"):
-        exports.export_bytes(data, "ward", None, None, "geojson", combine=["1", "2"])
+        queries.export_bytes(data, "ward", None, None, "geojson", combine=["1", "2"])
 
 
 @pytest.mark.parametrize("geography_name, metric_keys, combine", [
@@ -196,8 +196,9 @@ def test_geojson_is_refused_for_the_city_and_custom_areas(data):
     ("community_area", ["no_computer"], ["8", "32"]),
 ])
 def test_data_dictionary_covers_every_column_and_measure(data, geography_name, metric_keys, combine):
-    table = exports.build_extract(data, geography_name, None, metric_keys, combine)
-    dictionary = read_csv(exports.to_csv_bytes(exports.data_dictionary(table)))
+    table = queries.build_extract(data, geography_name, None, metric_keys, combine)
+    columns = exports.extract_columns(exports.CUSTOM if combine else geography_name)
+    dictionary = read_csv(exports.to_csv_bytes(exports.data_dictionary(table, columns)))
     described = dictionary.set_index("Column or measure")
     for column in table.columns:
         assert isinstance(described.loc[column, "Meaning"], str) and described.loc[column, "Meaning"], column
@@ -217,7 +218,7 @@ def test_dictionary_quotes_the_code_constants():
         **{c: [1.0] for c in ["count", "count_moe", "count_cv", "share", "share_moe", "share_cv", "universe",
                               "universe_moe"]},
         "count_reliability": ["reliable"], "share_reliability": ["reliable"], "note": [""]}), "community_area")
-    text = exports.data_dictionary(table).to_csv()
+    text = exports.data_dictionary(table, exports.extract_columns("community_area")).to_csv()
     caution, unreliable = estimates.RELIABILITY_THRESHOLDS
     assert f"{estimates.Z_90}" in text and f"{caution:g}%" in text and f"{unreliable:g}%" in text
 
@@ -245,7 +246,7 @@ def test_provenance_names_periods_sources_checksums_and_the_choice(two_periods):
 ])
 def test_a_bad_choice_is_refused_with_a_message_naming_it(data, kwargs, message):
     with pytest.raises(ValueError, match=message):
-        exports.build_extract(data, **kwargs)
+        queries.build_extract(data, **kwargs)
 
 
 # ---- formula injection --------------------------------------------------------------------
@@ -320,9 +321,10 @@ def test_geojson_neutralises_hostile_names_too(data):
 ])
 def test_cli_export_writes_the_same_bytes_as_the_app(two_periods, two_periods_root, tmp_path, geography_name,
                                                      years, metric_keys, combine):
-    table = exports.build_extract(two_periods, geography_name, years, metric_keys, combine)
+    table = queries.build_extract(two_periods, geography_name, years, metric_keys, combine)
     app_csv = exports.to_csv_bytes(table)
-    app_dictionary = exports.to_csv_bytes(exports.data_dictionary(table))
+    columns = exports.extract_columns(exports.CUSTOM if combine else geography_name)
+    app_dictionary = exports.to_csv_bytes(exports.data_dictionary(table, columns))
     command = shlex.split(exports.command_line(geography_name, years, metric_keys, combine))
     assert command[:3] == ["python", "-m", "equity"]
     out, dictionary = tmp_path / "out.csv", tmp_path / "dictionary.csv"
@@ -392,7 +394,7 @@ def test_downloads_page_preview_follows_the_choices(downloads_page, two_periods)
     at.multiselect(key="downloads-years").set_value(["2021", "2023"]).run()
     table = preview(at)
     assert len(table) == areas["ward"] * 2 * 2
-    expected = exports.build_extract(two_periods, "ward", [2021, 2023], ["unconnected", "households"])
+    expected = queries.build_extract(two_periods, "ward", [2021, 2023], ["unconnected", "households"])
     pd.testing.assert_frame_equal(table.reset_index(drop=True), expected)
     assert at.query_params["geo"] == "ward" and at.query_params["years"] == "2021,2023"
     assert "--geography ward --year 2021 --year 2023 --metric unconnected --metric households" in at.code[0].value
@@ -405,7 +407,7 @@ def test_downloads_page_combines_chosen_areas_from_the_link(downloads_page, two_
     at = downloads_page(geo="custom", of="ward", areas="3,4", metrics="unconnected")
     table = preview(at)
     assert len(table) == 1 and table["Made of"].iloc[0] == "Wards 3, 4"
-    expected = exports.build_extract(two_periods, "ward", None, ["unconnected"], combine=["3", "4"])
+    expected = queries.build_extract(two_periods, "ward", None, ["unconnected"], combine=["3", "4"])
     pd.testing.assert_frame_equal(table.reset_index(drop=True), expected)
     assert download_labels(at) == ["Table (CSV)", "Data dictionary (CSV)", "Provenance note (TXT)"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.conftest import open_app_page
 
-from equity import exports, geography
+from equity import geography, queries
 
 PAGE = "pages/methodology.py"
 
@@ -15,8 +15,8 @@ def reliability_table(at):
 
 def test_the_reliability_counts_are_the_librarys_for_every_reader(data):
     """The counts are made once per build and shared (``st.cache_resource``): the second reader must see
-    what a fresh ``exports.reliability_summary`` gives, labelled with the geographies' names."""
-    expected = exports.reliability_summary(data.metrics, "unconnected", data.latest_year)
+    what a fresh ``queries.reliability_summary`` gives, labelled with the geographies' names."""
+    expected = queries.reliability_summary(data.metrics, "unconnected", data.latest_year)
     for _ in range(2):
         shown = reliability_table(open_app_page(PAGE)).set_index("Areas")
         assert list(shown.index) == [geography.GEOGRAPHY_LABELS[g] for g in expected.index]
@@ -24,7 +24,7 @@ def test_the_reliability_counts_are_the_librarys_for_every_reader(data):
 
 
 def test_the_split_tract_figures_are_the_crosswalks(data):
-    summary = exports.crosswalk_summary(data.crosswalks).set_index(["geography", "vintage"])
+    summary = queries.crosswalk_summary(data.crosswalks).set_index(["geography", "vintage"])
     text = " ".join(m.value for m in open_app_page(PAGE).markdown)
     row = summary.loc[("community_area", 2020)]
     assert f"{row['split_tracts']} of the {row['tracts']} tracts with Chicago households are split" in text

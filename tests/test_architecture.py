@@ -1,0 +1,49 @@
+"""The library's imports run one way: no cycle, and the CSV/GeoJSON writer sits below the analyses."""
+
+from __future__ import annotations
+
+import ast
+
+from equity import config
+
+LIBRARY = config.REPO_ROOT / "equity"
+BELOW_THE_ANALYSES = {"columns", "config", "errors", "sources", "geography", "estimates", "metrics"}
+
+
+def library_imports() -> dict[str, set[str]]:
+    """For each module of ``equity``, the modules of ``equity`` it imports."""
+    modules = {path.stem for path in LIBRARY.glob("*.py")}
+    graph = {}
+    for path in LIBRARY.glob("*.py"):
+        imported = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                imported |= {node.module} if node.module else {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("equity"):
+                name = node.module.removeprefix("equity").lstrip(".")
+                imported |= {name} if name else {alias.name for alias in node.names}
+        graph[path.stem] = {name.split(".")[0] for name in imported} & modules - {path.stem}
+    return graph
+
+
+def test_the_library_has_no_import_cycle():
+    graph = library_imports()
+    done, active = set(), []
+
+    def visit(module: str) -> None:
+        if module in active:
+            raise AssertionError("import cycle: " + " -> ".join(active[active.index(module):] + [module]))
+        if module in done:
+            return
+        active.append(module)
+        for name in sorted(graph[module]):
+            visit(name)
+        active.pop()
+        done.add(module)
+
+    for module in sorted(graph):
+        visit(module)
+
+
+def test_the_writer_imports_nothing_above_metrics():
+    assert library_imports()["exports"] <= BELOW_THE_ANALYSES
