@@ -43,7 +43,7 @@ COMMUNITY_AREA_COUNT = 77
 HIGHER_THAN_CITY = "higher than city"
 LOWER_THAN_CITY = "lower than city"
 NOT_DIFFERENT = "not significantly different"
-NO_ESTIMATE = "no estimate"
+NO_ESTIMATE = estimates.NO_ESTIMATE
 CITY_COMPARISONS = (HIGHER_THAN_CITY, LOWER_THAN_CITY, NOT_DIFFERENT, NO_ESTIMATE)
 
 CUSTOM_ID = "custom"
@@ -250,22 +250,6 @@ def rank_ranges(estimate: pd.Series, moe: pd.Series, descending: bool = True,
                         index=estimate.index).astype("Float64").round(0).astype("Int64")
 
 
-def confidence_interval(estimate, moe, floor: float | None = 0.0, ceiling: float | None = None) -> tuple:
-    """Lower and upper ends of the 90% interval ``estimate -/+ MOE``, kept within possible values.
-
-    Handbook ch. 7, "Calculating Confidence Intervals": ``estimate +/- MOE``;
-    where the lower end falls below zero for a count (or share) that cannot be
-    negative, the handbook's advice is to report zero. ``ceiling`` (1 for
-    shares) caps the upper end the same way.
-    """
-    lower, upper = estimate - moe, estimate + moe
-    if floor is not None:
-        lower = lower.clip(lower=floor)
-    if ceiling is not None:
-        upper = upper.clip(upper=ceiling)
-    return lower, upper
-
-
 def ranking(rows: pd.DataFrame, city: pd.Series, value: str = "share", descending: bool = True) -> pd.DataFrame:
     """One metric's rows for one geography and year, ranked with uncertainty and compared with the city.
 
@@ -281,10 +265,11 @@ def ranking(rows: pd.DataFrame, city: pd.Series, value: str = "share", descendin
     if value not in ("share", "count"):
         raise ValueError(f"value must be 'share' or 'count', not {value!r}")
     out = rows.reset_index(drop=True).copy()
-    compared = "share" if out["share"].notna().any() else "count"
+    compared = metrics.METRICS[out["metric"].iloc[0]].compared_on if len(out) else "share"
     vs_city = compare_with_city(out[compared], out[f"{compared}_moe"], city[compared], city[f"{compared}_moe"])
     ranks = rank_ranges(out[value], out[f"{value}_moe"], descending=descending)
-    lower, upper = confidence_interval(out[value], out[f"{value}_moe"], ceiling=1.0 if value == "share" else None)
+    lower, upper = estimates.confidence_interval(out[value], out[f"{value}_moe"],
+                                                 ceiling=1.0 if value == "share" else None)
     ranked = pd.DataFrame({"value": out[value], "value_moe": out[f"{value}_moe"], "lower": lower, "upper": upper})
     return pd.concat([out, vs_city, ranks, ranked], axis=1)
 
@@ -308,8 +293,8 @@ def compare_with_first(metric_rows: pd.DataFrame, area_ids: list[str]) -> pd.Dat
     chosen["_area_order"] = chosen["area_id"].map({a: i for i, a in enumerate(area_ids)})
     chosen["_metric_order"] = chosen["metric"].map({k: i for i, k in enumerate(metrics.METRICS)})
     chosen = chosen.sort_values(["_area_order", "_metric_order"], ignore_index=True)
-    has_share = chosen["metric"].map(lambda k: metrics.METRICS[k].denominator is not None).astype(bool)
-    chosen["compared"] = np.where(has_share, "share", "count")
+    chosen["compared"] = chosen["metric"].map(lambda k: metrics.METRICS[k].compared_on)
+    has_share = chosen["compared"] == "share"
     chosen["value"] = np.where(has_share, chosen["share"], chosen["count"])
     chosen["value_moe"] = np.where(has_share, chosen["share_moe"], chosen["count_moe"])
     first = chosen[chosen["area_id"] == area_ids[0]].set_index("metric")

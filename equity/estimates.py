@@ -41,8 +41,20 @@ agencies: CV < 15 high reliability, 15-30 use with care, > 30 low
 reliability. (Esri's Business Analyst uses a looser 12 / 40.)
 """
 
-_LABELS = ("reliable", "use with caution", "unreliable")
-_NO_ESTIMATE = "no estimate"
+RELIABLE, USE_WITH_CAUTION, UNRELIABLE, NO_ESTIMATE = "reliable", "use with caution", "unreliable", "no estimate"
+RELIABILITY_LABELS = (RELIABLE, USE_WITH_CAUTION, UNRELIABLE, NO_ESTIMATE)
+"""The labels ``reliability`` gives, best first; the only reliability words the app uses."""
+
+CV_RANGES = {RELIABLE: f"CV under {RELIABILITY_THRESHOLDS[0]:g}%",
+             USE_WITH_CAUTION: f"CV {RELIABILITY_THRESHOLDS[0]:g}–{RELIABILITY_THRESHOLDS[1]:g}%",
+             UNRELIABLE: f"CV over {RELIABILITY_THRESHOLDS[1]:g}%"}
+"""The CV range of each label, in words ("CV under 15%")."""
+
+RELIABILITY_RULE = (f"'{RELIABLE}' when the CV is under {RELIABILITY_THRESHOLDS[0]:g}%, '{USE_WITH_CAUTION}' from "
+                    f"{RELIABILITY_THRESHOLDS[0]:g}% to {RELIABILITY_THRESHOLDS[1]:g}%, '{UNRELIABLE}' above "
+                    f"{RELIABILITY_THRESHOLDS[1]:g}%, '{NO_ESTIMATE}' when the CV cannot be computed (a zero or "
+                    "missing estimate).")
+"""``reliability``'s rule in one sentence, for data dictionaries."""
 
 
 def _index_of(*values):
@@ -121,8 +133,8 @@ def reliability(cv):
     caution, unreliable = RELIABILITY_THRESHOLDS
     labels = np.select(
         [np.isnan(values), values < caution, values <= unreliable],
-        [_NO_ESTIMATE, _LABELS[0], _LABELS[1]],
-        default=_LABELS[2],
+        [NO_ESTIMATE, RELIABLE, USE_WITH_CAUTION],
+        default=UNRELIABLE,
     ).astype(object)
     index = _index_of(cv)
     if index is not None:
@@ -409,3 +421,24 @@ def significantly_different(a, a_moe, b, b_moe, overlap_years=0, period_years=5,
     if _is_scalar(a, a_moe, b, b_moe):
         return bool(result)
     return result
+
+
+def confidence_interval(estimate, moe, floor: float | None = 0.0, ceiling=None) -> tuple:
+    """Lower and upper ends of the 90% interval ``estimate -/+ MOE``, kept within possible values.
+
+    Handbook ch. 7, "Calculating Confidence Intervals": ``estimate +/- MOE``;
+    where the lower end falls below zero for a count (or share) that cannot be
+    negative, the handbook's advice is to report zero (``floor``; None keeps
+    it). ``ceiling`` (1 for shares; one value, or one per estimate) caps the
+    upper end the same way. Missing values stay missing.
+
+    Example: 50 +/- 80 households is 0 to 130; a share of 0.98 +/- 0.05 with
+    ``ceiling=1`` is 0.93 to 1.
+    """
+    value, error = _array(estimate), _array(moe)
+    lower, upper = value - error, value + error
+    if floor is not None:
+        lower = np.where(np.isnan(lower), np.nan, np.maximum(lower, floor))
+    if ceiling is not None:
+        upper = np.where(np.isnan(upper), np.nan, np.minimum(upper, _array(ceiling)))
+    return _like(lower, estimate, moe), _like(upper, estimate, moe)

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import geography, metrics
+from . import estimates, geography, metrics
 
 CLASS_COUNT = 5
 
@@ -145,15 +145,11 @@ def has_estimate(rows: pd.DataFrame, mode: str) -> pd.Series:
 
 def is_unreliable(rows: pd.DataFrame, mode: str) -> pd.Series:
     """Whether the shown measure (count or share) has a CV over 30% (``estimates.reliability``)."""
-    return rows[f"{mode}_reliability"] == "unreliable"
+    return rows[f"{mode}_reliability"] == estimates.UNRELIABLE
 
 
-RELIABILITY_WORDS = {
-    "reliable": "Reliable (CV under 15%)",
-    "use with caution": "Use with caution (CV 15–30%)",
-    "unreliable": "Unreliable (CV over 30%)",
-    "no estimate": "No CV (no estimate, or an estimate of zero)",
-}
+RELIABILITY_WORDS = {**{label: f"{label.capitalize()} ({cv})" for label, cv in estimates.CV_RANGES.items()},
+                     estimates.NO_ESTIMATE: "No CV (no estimate, or an estimate of zero)"}
 
 
 def reliability_in_words(labels: pd.Series) -> pd.Series:

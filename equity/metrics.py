@@ -32,6 +32,12 @@ class Metric:
     def variables(self) -> tuple[str, ...]:
         return self.numerator + ((self.denominator,) if self.denominator else ())
 
+    @property
+    def compared_on(self) -> str:
+        """What areas are compared, ranked and mapped on by default: the ``share`` of households, or the
+        ``count`` for a measure that has no share (the households themselves)."""
+        return "share" if self.denominator else "count"
+
 
 HOUSEHOLDS_B28002 = "B28002_001"
 
@@ -70,9 +76,6 @@ METRIC_COLUMNS = ["area_id", "year", "metric", "count", "count_moe", "count_cv",
 # ---- the columns of a table of metric rows (an extract), declared once ----------------------------------
 
 _CAUTION, _UNRELIABLE = estimates.RELIABILITY_THRESHOLDS
-RELIABILITY_MEANING = (f"'reliable' when the CV is under {_CAUTION:g}%, 'use with caution' from {_CAUTION:g}% to "
-                       f"{_UNRELIABLE:g}%, 'unreliable' above {_UNRELIABLE:g}%, 'no estimate' when the CV cannot be "
-                       "computed (a zero or missing estimate).")
 APPORTIONED = ("Sum over census tracts of (tract estimate × share of the tract's households living in the area); "
                "MOE = square root of the sum of the squared, equally scaled tract MOEs, the largest MOE among zero "
                "estimates counted once (ACS handbook 2020, ch. 8, aggregated count data).")
@@ -87,7 +90,7 @@ COUNT_MOE = Column("count_moe", "Households MOE (90%)", "Margin of error at 90% 
                    "is the 90% confidence interval.", APPORTIONED)
 COUNT_CV = Column("count_cv", "Households CV (%)", "Coefficient of variation: the standard error as a percentage of "
                   "the estimate. Lower is more reliable.", f"CV = (MOE / {estimates.Z_90}) / estimate × 100")
-COUNT_RELIABILITY = Column("count_reliability", "Households reliability", RELIABILITY_MEANING,
+COUNT_RELIABILITY = Column("count_reliability", "Households reliability", estimates.RELIABILITY_RULE,
                            f"From the CV; thresholds {_CAUTION:g}% and {_UNRELIABLE:g}%.")
 SHARE = Column("share", "Share of households", "Estimate divided by the universe, as a fraction from 0 to 1 (0.1545 = "
                "15.45%). Blank for the total households measure.", "share = estimate / universe")
@@ -97,7 +100,7 @@ SHARE_MOE = Column("share_moe", "Share MOE (90%)", "Margin of error of the share
                    "2020, ch. 8, proportions).")
 SHARE_CV = Column("share_cv", "Share CV (%)", "Coefficient of variation of the share.",
                   f"CV = (share MOE / {estimates.Z_90}) / share × 100")
-SHARE_RELIABILITY = Column("share_reliability", "Share reliability", "Reliability of the share. " + RELIABILITY_MEANING,
+SHARE_RELIABILITY = Column("share_reliability", "Share reliability", "Reliability of the share. " + estimates.RELIABILITY_RULE,
                            f"From the share's CV; thresholds {_CAUTION:g}% and {_UNRELIABLE:g}%.")
 UNIVERSE = Column("universe", "Universe: households (estimate)", "Estimated households in the area: the share's "
                   "denominator.", "Census variable in the measure's 'Formula'. " + APPORTIONED)

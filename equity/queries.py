@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import numpy as np
 import pandas as pd
 
 from . import compare, estimates, exports, geography, metrics
@@ -133,10 +132,8 @@ def reliability_summary(metric_table: pd.DataFrame, metric_key: str, year: int) 
     """
     rows = metric_table[(metric_table["metric"] == metric_key) & (metric_table["year"] == year)]
     counts = pd.crosstab(rows["geography"], rows["share_reliability"])
-    caution, unreliable = estimates.RELIABILITY_THRESHOLDS
-    labels = list(estimates.reliability(np.array([0.0, caution, unreliable + 1, np.nan])))  # best to worst
     return counts.reindex(index=[g for g in geography.GEOGRAPHIES if g in counts.index],
-                          columns=labels, fill_value=0)
+                          columns=list(estimates.RELIABILITY_LABELS), fill_value=0)
 
 
 # ---- the explorer ------------------------------------------------------------------------------
@@ -149,7 +146,7 @@ def context_table(points: pd.DataFrame, context: pd.DataFrame, geography_name: s
     their context rows, both indexed by area id in the order shown. The
     measure is shown as a share, or as households when it has no share.
     """
-    field = "share" if metrics.METRICS[metric_key].denominator else "count"
+    field = metrics.METRICS[metric_key].compared_on
     name = (geography.COMMUNITY_AREA if geography_name == "community_area"
             else dataclasses.replace(geography.WARD, key="area_name"))
     estimate, moe = metrics.measure_columns(metric_key, field)

@@ -405,23 +405,6 @@ def milestone_progress(milestones: pd.DataFrame) -> pd.DataFrame:
     return latest.sort_values(["illustrative", "name"]).reset_index(drop=True)
 
 
-def interval(estimate, moe, lowest: float = 0.0, highest: float | None = None) -> tuple:
-    """The 90% confidence interval ``estimate ± moe``, kept within what the quantity can be.
-
-    Handbook ch. 7 ("Calculating Confidence Intervals"): lower bound =
-    estimate - MOE, upper = estimate + MOE. A count or share cannot be
-    negative, so a lower bound below ``lowest`` is shown as ``lowest``; pass
-    ``highest=1`` to cap a share's upper bound at 100%.
-    """
-    low = np.maximum(np.asarray(estimate, dtype=float) - np.asarray(moe, dtype=float), lowest)
-    high = np.asarray(estimate, dtype=float) + np.asarray(moe, dtype=float)
-    if highest is not None:
-        high = np.minimum(high, highest)
-    return low, high
-
-
-# ---- progress -------------------------------------------------------------------------------------
-
 def overlap_years(year, baseline_year, period_years: int = PERIOD_YEARS):
     """Years two ACS periods share: ``max(0, period_years - (year - baseline_year))``.
 
@@ -510,9 +493,8 @@ def progress(targets: pd.DataFrame, metric_table: pd.DataFrame) -> pd.DataFrame:
     rows = rows.merge(baseline.drop(columns="reliability"), on=keys + ["baseline_year"], how="left")
 
     rows["period"] = rows["year"].map(metrics.period_label)
-    rows["value_low"], rows["value_high"] = interval(rows["value"], rows["moe"])
-    is_share = rows["measure"] == "share"
-    rows.loc[is_share, "value_high"] = np.minimum(rows.loc[is_share, "value_high"], 1.0)
+    rows["value_low"], rows["value_high"] = estimates.confidence_interval(
+        rows["value"], rows["moe"], ceiling=np.where(rows["measure"] == "share", 1.0, np.inf))
     rows["baseline_period"] = rows["baseline_year"].map(metrics.period_label)
     rows["years_elapsed"] = rows["year"] - rows["baseline_year"]
     rows["overlap_years"] = overlap_years(rows["year"], rows["baseline_year"]).astype(int)
@@ -542,10 +524,8 @@ def progress(targets: pd.DataFrame, metric_table: pd.DataFrame) -> pd.DataFrame:
     return rows[PROGRESS_COLUMNS].sort_values(["target_id", "year"]).reset_index(drop=True)
 
 
-_RELIABILITY = (f"From the estimate's CV: 'reliable' under {metrics._CAUTION:g}%, 'use with caution' from "
-                f"{metrics._CAUTION:g}% to {metrics._UNRELIABLE:g}%, 'unreliable' above {metrics._UNRELIABLE:g}%, "
-                "'no estimate' when it cannot be computed.")
-RELIABILITY = Column("reliability", "Reliability", "Reliability of the row's estimate. " + _RELIABILITY)
+RELIABILITY = Column("reliability", "Reliability", "Reliability of the row's estimate, from its CV: "
+                     + estimates.RELIABILITY_RULE)
 PROGRESS_TABLE_COLUMNS = [
     Column("target", "Target", "The target in words: measure, area, value and year to reach."),
     metrics.PERIOD,
@@ -719,7 +699,7 @@ def gap_concentration(metric_table: pd.DataFrame, geography_name: str, metric: s
         ranked["count"], ranked["count_moe"], pd.Series(total, index=ranked.index),
         pd.Series(total_moe, index=ranked.index))
     ranked["cumulative_share"] = ranked["cumulative_count"] / total
-    ranked["count_low"], ranked["count_high"] = interval(ranked["count"], ranked["count_moe"])
+    ranked["count_low"], ranked["count_high"] = estimates.confidence_interval(ranked["count"], ranked["count_moe"])
     before = ranked["cumulative_share"].shift(fill_value=0.0)
     ranked["holds_first_half"] = before < portion
     return ranked[GAP_COLUMNS]

@@ -149,7 +149,7 @@ year = int(controls[1].selectbox("ACS 5-year period", year_options, index=year_o
 metric_key = controls[2].selectbox("Measure", list(metrics.METRICS), index=list(metrics.METRICS).index(metric_key),
                                    format_func=common.metric_label, key="explorer-metric")
 metric = metrics.METRICS[metric_key]
-if metric.denominator is None:
+if metric.compared_on == "count":
     value = "count"
     controls[3].caption("This measure is a count of households; it has no share.")
 else:
@@ -386,7 +386,8 @@ with tab_context:
     st.markdown("How connectivity lines up with income, poverty and age. These context figures are estimated "
                 "from the snapshot's tract tables **without margins of error**: read them as approximate.")
     context = data.context[data.context["geography"] == geo].set_index("area_id").reindex(shown_ids)
-    y_field, y_title = ("share", f"{metric.label} (share)") if metric.denominator else ("count", metric.label)
+    y_field = metric.compared_on
+    y_title = f"{metric.label} (share)" if y_field == "share" else metric.label
     points = area_rows[area_rows["metric"] == metric_key].set_index("area_id").reindex(shown_ids)
     scatter_rows = pd.DataFrame({
         "area_name": points["area_name"],

@@ -37,7 +37,7 @@ scheme = controls[4].radio("Colour classes", list(maps.CLASSIFICATIONS), format_
                            key="map-classes")
 
 metric = metrics.METRICS[metric_key]
-if mode == "share" and metric.denominator is None:
+if mode == "share" and metric.compared_on == "count":
     st.info(f"“{metric.label}” is a number of households, not a share of them; showing the number.")
     mode = "count"
 

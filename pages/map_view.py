@@ -15,7 +15,7 @@ import pydeck as pdk
 import streamlit as st
 from pydeck.bindings.json_tools import default_serialize
 
-from equity import compare, geography, maps, metrics
+from equity import compare, estimates, geography, maps, metrics
 from pages import common
 
 GEOGRAPHIES = {"community_area": "Community areas", "ward": "Wards", "tract": "Census tracts"}
@@ -276,7 +276,7 @@ def legend(view: dict, metric_key: str, mode: str, geography_name: str, scheme: 
         rows.append(f"<div>{_swatch(maps.hex_colour(maps.NO_ESTIMATE_COLOUR))}No estimate: no households{tally}</div>")
     tally = f" <span style='color:#555'>({view['unreliable']} of {view['areas']})</span>" if counts else ""
     rows.append(f"<div style='margin-top:6px'><span style='margin:0 10px 0 4px'>{marker_html(MARKER_RADIUS_PIXELS[geography_name])}</span>"
-                f"Unreliable {what} (CV over 30%): read with care{tally}</div>")
+                f"Unreliable {what} ({estimates.CV_RANGES[estimates.UNRELIABLE]}): read with care{tally}</div>")
     st.html(f"{MAP_FOCUS_STYLE}<div class='equity-legend' style='font-size:14px;line-height:1.7'>{''.join(rows)}</div>")
 
 

@@ -42,6 +42,7 @@ caution, unreliable = estimates.RELIABILITY_THRESHOLDS
 z = estimates.Z_90
 city = data.metrics[(data.metrics["geography"] == "city") & (data.metrics["year"] == latest)].set_index("metric")
 unconnected = city.loc["unconnected"]
+lowest, highest = estimates.confidence_interval(unconnected["count"], unconnected["count_moe"])
 
 st.title("Methodology")
 st.markdown(
@@ -50,8 +51,7 @@ st.markdown(
     "dashboard is a **survey estimate** with a **margin of error** (MOE): the range within which the true "
     f"value lies with 90% confidence. For example, Chicago had **{common.count_with_moe(unconnected)}** "
     f"households without an internet subscription in the {common.period(latest)} survey: the true number is "
-    f"very likely between {common.format_count(unconnected['count'] - unconnected['count_moe'])} and "
-    f"{common.format_count(unconnected['count'] + unconnected['count_moe'])}.")
+    f"very likely between {common.format_count(lowest)} and {common.format_count(highest)}.")
 
 # ---- sources ------------------------------------------------------------------------
 st.header("Sources and survey periods")
@@ -129,10 +129,10 @@ st.markdown("Periods such as 2018–2022 and 2019–2023 share four of their fiv
 st.subheader("Reliability: the coefficient of variation")
 formula(f"CV = SE ÷ estimate × 100%, with SE = MOE ÷ {z}")
 reliability_table = pd.DataFrame([
-    {"CV": f"under {caution:g}%", "Label": "reliable", "What to do": "Use the figure as it is."},
-    {"CV": f"{caution:g}% to {unreliable:g}%", "Label": "use with caution",
+    {"CV": f"under {caution:g}%", "Label": estimates.RELIABLE, "What to do": "Use the figure as it is."},
+    {"CV": f"{caution:g}% to {unreliable:g}%", "Label": estimates.USE_WITH_CAUTION,
      "What to do": "Quote it with its margin of error; avoid ranking close areas."},
-    {"CV": f"over {unreliable:g}%", "Label": "unreliable",
+    {"CV": f"over {unreliable:g}%", "Label": estimates.UNRELIABLE,
      "What to do": "Do not use it alone; combine areas (Downloads → custom area) or use a larger geography."},
 ])
 st.table(reliability_table, hide_index=True, border="horizontal")

@@ -13,10 +13,11 @@ SHORT_LABELS = {"unconnected": "Without an internet subscription",
                 "no_computer": "Without a computer",
                 "high_speed_broadband": "With cable, fiber or DSL broadband"}
 RELIABILITY_WORDS = {
-    "reliable": "Reliable estimate (CV under 15%)",
-    "use with caution": "Use with caution (CV 15–30%)",
-    "unreliable": "Unreliable: the margin of error is large next to the estimate (CV over 30%)",
-    "no estimate": "No estimate published",
+    estimates.RELIABLE: f"Reliable estimate ({estimates.CV_RANGES[estimates.RELIABLE]})",
+    estimates.USE_WITH_CAUTION: f"Use with caution ({estimates.CV_RANGES[estimates.USE_WITH_CAUTION]})",
+    estimates.UNRELIABLE: "Unreliable: the margin of error is large next to the estimate "
+                          f"({estimates.CV_RANGES[estimates.UNRELIABLE]})",
+    estimates.NO_ESTIMATE: "No estimate published",
 }
 LINKS = [("pages/map.py", "Map: where the gaps are, by community area, ward or tract", "🗺️"),
          ("pages/explorer.py", "Neighborhood explorer: filter, rank and compare areas", "🔎"),
@@ -57,7 +58,7 @@ st.write(
 st.write(
     "Each figure is a survey estimate. The ± value is its 90% margin of error: the true figure lies within "
     "that range with 90% confidence. Citywide figures are "
-    + ("all reliable." if (city.loc[HEADLINE_METRICS, "share_reliability"] == "reliable").all()
+    + ("all reliable." if (city.loc[HEADLINE_METRICS, "share_reliability"] == estimates.RELIABLE).all()
        else "not all reliable; see each figure's reliability above.")
     + f" A coefficient of variation (CV) under {estimates.RELIABILITY_THRESHOLDS[0]:.0f}% is reliable; over "
     f"{estimates.RELIABILITY_THRESHOLDS[1]:.0f}% is unreliable. Figures for single community areas, wards and "

@@ -252,13 +252,7 @@ def _unconnected(data, geography_name):
     return rows, city
 
 
-# ---- intervals and names ------------------------------------------------------------
-
-def test_confidence_interval_floors_at_zero_and_caps_shares_at_one():
-    lower, upper = compare.confidence_interval(pd.Series([0.02, 0.5, 0.97]), pd.Series([0.05, 0.1, 0.05]), ceiling=1.0)
-    assert lower.tolist() == pytest.approx([0.0, 0.4, 0.92])
-    assert upper.tolist() == pytest.approx([0.07, 0.6, 1.0])
-
+# ---- names and comparisons --------------------------------------------------------------
 
 def test_city_comparison_accepts_one_city_value_per_row():
     estimate = pd.Series([0.30, 0.30], index=["unconnected", "no_computer"])

@@ -286,3 +286,26 @@ def test_zero_denominators_give_nan_without_warnings():
         assert math.isnan(change) and math.isnan(change_moe)
         assert estimates.significance_z(7, 0, 7, 0) == 0.0
         assert estimates.significantly_different(8, 0, 7, 0) is True
+
+
+# ---- confidence intervals and reliability --------------------------------------------------------
+
+def test_confidence_interval_floors_at_zero_and_caps_shares_at_one():
+    lower, upper = estimates.confidence_interval(pd.Series([0.02, 0.5, 0.97]), pd.Series([0.05, 0.1, 0.05]),
+                                                 ceiling=1.0)
+    assert lower.tolist() == pytest.approx([0.0, 0.4, 0.92])
+    assert upper.tolist() == pytest.approx([0.07, 0.6, 1.0])
+
+
+def test_confidence_interval_of_a_count_keeps_it_at_or_above_zero_and_missing_stays_missing():
+    assert estimates.confidence_interval(50.0, 80.0) == (0.0, 130.0)
+    lower, upper = estimates.confidence_interval(np.array([np.nan, 10.0]), np.array([1.0, 2.0]),
+                                                 ceiling=np.array([1.0, np.inf]))
+    assert np.isnan(lower[0]) and np.isnan(upper[0]) and list(upper[1:]) == [12.0]
+
+
+def test_the_reliability_words_are_the_labels_reliability_gives():
+    cv = np.array([0.0, estimates.RELIABILITY_THRESHOLDS[0], estimates.RELIABILITY_THRESHOLDS[1] + 1, np.nan])
+    assert tuple(estimates.reliability(cv)) == estimates.RELIABILITY_LABELS
+    assert set(estimates.CV_RANGES) == set(estimates.RELIABILITY_LABELS) - {estimates.NO_ESTIMATE}
+    assert all(f"'{label}'" in estimates.RELIABILITY_RULE for label in estimates.RELIABILITY_LABELS)

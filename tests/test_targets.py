@@ -180,12 +180,6 @@ def test_progress_without_target_columns_raises_a_validation_error():
         targets.progress(target().drop(columns="target_year"), metric_rows({2021: (1000, 100)}))
 
 
-def test_interval_keeps_counts_at_or_above_zero_and_shares_at_or_below_one():
-    low, high = targets.interval(np.array([50.0, 0.98]), np.array([80.0, 0.05]))
-    assert list(low) == [0.0, pytest.approx(0.93)]
-    assert targets.interval(0.98, 0.05, highest=1.0)[1] == 1.0
-
-
 # ---- where the gap is --------------------------------------------------------------------------------------
 
 def gap_table(counts: dict[str, tuple[float, float]]) -> pd.DataFrame:
