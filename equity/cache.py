@@ -330,6 +330,8 @@ class DashboardData:
     ward_community_areas: pd.DataFrame
     _boundaries: dict = field(default_factory=dict, repr=False)
     _tables: dict = field(default_factory=dict, repr=False)
+    answers: dict = field(default_factory=dict, repr=False)
+    """Answers of ``queries`` about this build, each computed once (see ``queries._once``)."""
 
     @property
     def years(self) -> list[int]:

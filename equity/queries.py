@@ -1,27 +1,280 @@
 """What a page (or the command line) asks of the loaded data, each answered in one place.
 
 Functions here take the loaded data (``cache.DashboardData``) and give back
-the rows a page shows: an extract for a choice of areas, measures and
-periods; the figures the Methodology page quotes. Pages format and draw
-what they get; they do not filter, merge or group the tables themselves.
+what a page shows: one measure's rows for a geography and period, the city
+row, the crosswalk of a period, an area's brief, rankings, where the gap
+is, an extract for a choice of areas, measures and periods. Pages format
+and draw what they get; they do not filter, merge or group the tables.
+
+Questions marked ``@_once`` are answered once per loaded build and the
+answer kept on it, shared by every reader: each caller gets a shallow copy,
+so under pandas' copy-on-write a caller changing its copy never changes
+what the next caller reads.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
+from collections.abc import Sequence
 
 import pandas as pd
 
-from . import compare, estimates, exports, geography, metrics
+from . import compare, estimates, exports, geography, metrics, targets
 from .columns import Column, table
+from .errors import EquityError
 
 COMBINABLE_GEOGRAPHIES = ("community_area", "ward", "tract")
 FORMATS = ("csv", "geojson", "dictionary")
 MAX_NAMES_IN_CUSTOM_LABEL = 4
 
 
+def _fresh(answer):
+    if isinstance(answer, (pd.DataFrame, pd.Series)):
+        return answer.copy(deep=False)
+    if isinstance(answer, tuple):
+        return tuple(_fresh(part) for part in answer)
+    if isinstance(answer, dict):
+        return {key: _fresh(part) for key, part in answer.items()}
+    return answer
+
+
+def _once(question):
+    """Answer ``question(data, *args)`` once per loaded build (``args`` must be hashable)."""
+    @functools.wraps(question)
+    def answer(data, *args):
+        key = (question.__name__, *args)
+        answers = data.answers
+        if key not in answers:
+            answers[key] = question(data, *args)
+        return _fresh(answers[key])
+    return answer
+
+
+# ---- rows of the metric table -----------------------------------------------------------------
+
+@_once
+def metric_rows(data, geography_name: str, metric_key: str, year: int) -> pd.DataFrame:
+    """One measure's rows for every area of a geography in one ACS period, indexed by area id."""
+    table = data.metrics
+    rows = table[(table["geography"] == geography_name) & (table["metric"] == metric_key) & (table["year"] == year)]
+    return rows.set_index("area_id", drop=False)
+
+
+@_once
+def period_rows(data, geography_name: str, year: int) -> pd.DataFrame:
+    """Every measure's rows for every area of a geography in one ACS period."""
+    table = data.metrics
+    return table[(table["geography"] == geography_name) & (table["year"] == year)]
+
+
+@_once
+def city_rows(data, year: int) -> pd.DataFrame:
+    """The City of Chicago's row of every measure in one ACS period, indexed by measure.
+
+    The city total is always this row (its MOE from the tracts), never a sum
+    of the community areas' or wards' figures.
+    """
+    return period_rows(data, "city", year).set_index("metric")
+
+
+def city_row(data, metric_key: str, year: int) -> pd.Series:
+    """The City of Chicago's row of one measure in one ACS period."""
+    return city_rows(data, year).loc[metric_key]
+
+
+@_once
+def crosswalk(data, geography_name: str, year: int) -> pd.DataFrame:
+    """The crosswalk (``tract, target, weight``) carrying tracts to ``geography_name`` for an ACS period,
+    on the tract vintage the period is published on (``geography.tract_vintage``)."""
+    table = data.crosswalks
+    return table[(table["geography"] == geography_name) & (table["vintage"] == geography.tract_vintage(year))]
+
+
+# ---- one area ------------------------------------------------------------------------------
+
+@_once
+def area_figures(data, geography_name: str, area_id: str, year: int) -> pd.DataFrame:
+    """Every measure for one area beside the city's share, and whether the area's share differs from it.
+
+    Indexed by measure: the area's metric columns, then ``city_share``,
+    ``city_share_moe`` and ``comparison`` (``compare.compare_with_city``;
+    "no estimate" for a measure without a share).
+    """
+    area = period_rows(data, geography_name, year)
+    area = area[area["area_id"] == area_id].set_index("metric")
+    city = city_rows(data, year).reindex(area.index)
+    comparison = compare.compare_with_city(area["share"], area["share_moe"], city["share"],
+                                           city["share_moe"])["comparison"]
+    return area.assign(city_share=city["share"], city_share_moe=city["share_moe"],
+                       comparison=comparison.where(city["share"].notna(), compare.NO_ESTIMATE))
+
+
+@_once
+def tracts_in(data, geography_name: str, area_id: str, year: int, metric_key: str) -> pd.DataFrame:
+    """The tracts a crosswalk carries into an area: ``tract``, ``weight`` (the share of the tract's
+    households in the area), then the tract's own rows for one measure."""
+    carried = crosswalk(data, geography_name, year)
+    carried = carried[carried["target"] == area_id]
+    tracts = metric_rows(data, "tract", metric_key, year).reindex(carried["tract"])
+    return tracts.drop(columns="area_id").reset_index(drop=True).assign(
+        tract=carried["tract"].to_numpy(), weight=carried["weight"].to_numpy())
+
+
+@_once
+def community_areas_in_ward(data, ward: str, year: int, metric_key: str) -> pd.DataFrame:
+    """Community areas a ward overlaps, most of the ward's households first: ``share_of_ward``,
+    ``households`` (the ward's households living there), then the community area's rows for one measure."""
+    overlap = data.ward_community_areas[data.ward_community_areas["ward"] == ward]
+    overlap = overlap.sort_values("share_of_ward", ascending=False)
+    areas = metric_rows(data, "community_area", metric_key, year).reindex(overlap["community_area"])
+    return areas.reset_index(drop=True).assign(share_of_ward=overlap["share_of_ward"].to_numpy(),
+                                               households=overlap["households"].to_numpy())
+
+
+@_once
+def areas_containing_tract(data, tract: str, year: int) -> pd.DataFrame:
+    """The community area(s) and ward(s) a tract's households are counted in: ``geography``,
+    ``area_name``, ``weight`` (the share of the tract's households)."""
+    rows = pd.concat([crosswalk(data, name, year) for name in ("community_area", "ward")])
+    rows = rows[rows["tract"] == tract]
+    names = {name: area_names(data, name) for name in ("community_area", "ward")}
+    return pd.DataFrame({
+        "geography": rows["geography"].to_numpy(),
+        "area_name": [names[g].get(t, t) for g, t in zip(rows["geography"], rows["target"])],
+        "weight": rows["weight"].to_numpy(),
+    })
+
+
+@_once
+def area_brief(data, geography_name: str, area_id: str, year: int, metric_key: str) -> dict:
+    """One area's figures for one measure, for a brief: ``row`` (the area's), ``city`` (the city row),
+    its ``rank``, ``rank_best`` and ``rank_worst`` among the ``areas`` of its kind, and ``comparison``
+    with the city; ranked and compared on the measure's ``Metric.compared_on``."""
+    ranked = ranking(data, geography_name, metric_key, year, metrics.METRICS[metric_key].compared_on)
+    row = ranked[ranked["area_id"] == area_id].iloc[0]
+    return {"row": row, "city": city_row(data, metric_key, year), "rank": row["rank"], "rank_best": row["rank_best"],
+            "rank_worst": row["rank_worst"], "areas": len(ranked), "comparison": row["comparison"]}
+
+
+# ---- many areas ------------------------------------------------------------------------------
+
+@_once
+def ranking(data, geography_name: str, metric_key: str, year: int, value: str) -> pd.DataFrame:
+    """Every area of a geography ranked on one measure's ``value`` (share or count), with the range of
+    ranks its margin of error allows and its comparison with the city row (``compare.ranking``)."""
+    return compare.ranking(metric_rows(data, geography_name, metric_key, year).reset_index(drop=True),
+                           city_row(data, metric_key, year), value=value)
+
+
+@_once
+def gap(data, geography_name: str, metric_key: str, year: int) -> tuple[pd.DataFrame, int, pd.Series]:
+    """Where the gap is: the areas ranked by households counted with running totals
+    (``targets.gap_concentration``), how many areas the geography has, and the city row (the total to quote)."""
+    areas = len(metric_rows(data, geography_name, metric_key, year))
+    return (targets.gap_concentration(data.metrics, geography_name, metric_key, year), areas,
+            city_row(data, metric_key, year))
+
+
+@_once
+def sides(data, geography_name: str) -> pd.Series:
+    """The side of the city of every community area or ward, indexed by area id (``compare.read_sides``;
+    a ward is on the side where most of its households live). Raises ``ValidationError`` when the
+    project's sides file is bad."""
+    community_areas = compare.read_sides()
+    if geography_name == "community_area":
+        return community_areas.set_index("community_area")["side"]
+    return compare.ward_sides(data.ward_community_areas, community_areas).set_index("ward")["side"]
+
+
+def chosen_areas(data, geography_name: str, year: int, names: Sequence[str] = (), sides_chosen: Sequence[str] = (),
+                 wards: Sequence[str] = (), threshold: tuple[str, float, float] | None = None) -> list[str]:
+    """The areas of a geography that pass every filter given, in area order.
+
+    ``names``: only these areas; ``sides_chosen``: areas on these sides;
+    ``wards``: community areas sharing households with these wards;
+    ``threshold``: ``(metric, lowest, highest)``, areas whose share of that
+    measure lies in the range (``compare.within_range``: a missing share
+    never passes).
+    """
+    ids = pd.Index(sorted(area_names(data, geography_name).index, key=_number))
+    keep = pd.Series(True, index=ids)
+    if names:
+        keep &= ids.isin(list(names))
+    if sides_chosen:
+        side_of = sides(data, geography_name)
+        keep &= ids.map(lambda a: side_of.get(a) in sides_chosen).astype(bool)
+    if wards:
+        keep &= ids.isin(compare.community_areas_in_wards(data.ward_community_areas, wards))
+    if threshold is not None:
+        metric_key, lowest, highest = threshold
+        shares = metric_rows(data, geography_name, metric_key, year)["share"].reindex(ids)
+        keep &= compare.within_range(shares, lowest, highest).to_numpy()
+    return list(ids[keep.to_numpy()])
+
+
+SORTS = ("highest", "lowest", "name", "number")
+
+
+def _number(area_id: str) -> int:
+    return int(area_id) if area_id.isdigit() else 0
+
+
+def ranked_areas(data, geography_name: str, metric_key: str, year: int, value: str, area_ids: Sequence[str],
+                 sort: str = "highest") -> pd.DataFrame:
+    """The ``ranking`` rows of the areas given, each with its ``side`` of the city ("" when the sides
+    file cannot be read), in the order asked (``SORTS``): highest or lowest value first (ties by area
+    id, missing values last), by name, or by number."""
+    ranked = ranking(data, geography_name, metric_key, year, value)
+    ranked = ranked[ranked["area_id"].isin(list(area_ids))]
+    try:
+        side_of = sides(data, geography_name)
+    except EquityError:
+        side_of = pd.Series(dtype=object)
+    ranked = ranked.assign(side=ranked["area_id"].map(side_of).fillna(""), _number=ranked["area_id"].map(_number))
+    by, ascending = {"highest": (["value", "area_id"], [False, True]), "lowest": (["value", "area_id"], [True, True]),
+                     "name": (["area_name"], [True]), "number": (["_number"], [True])}[sort]
+    return ranked.sort_values(by, ascending=ascending, na_position="last").drop(columns="_number")
+
+
+def compared_areas(data, geography_name: str, year: int, area_ids: Sequence[str]) -> pd.DataFrame:
+    """Every measure for the chosen areas, each later area tested against the first
+    (``compare.compare_with_first``)."""
+    return compare.compare_with_first(period_rows(data, geography_name, year), list(area_ids))
+
+
+def pairwise(data, geography_name: str, year: int, metric_key: str, area_ids: Sequence[str]) -> pd.DataFrame:
+    """Every pair of the chosen areas tested on one measure's share (``compare.pairwise_comparison``)."""
+    picked = metric_rows(data, geography_name, metric_key, year).loc[list(area_ids)]
+    return compare.pairwise_comparison(picked["area_name"], picked["share"], picked["share_moe"])
+
+
+@_once
+def tract_labels(data, year: int) -> pd.Series:
+    """"Census tract 101 (Rogers Park)" for every tract of the period's vintage, by GEOID."""
+    return compare.tract_labels(crosswalk(data, "community_area", year), area_names(data, "community_area"))
+
+
+@_once
+def custom_area(data, geography_name: str, area_ids: tuple[str, ...], year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A custom area made of ``area_ids`` (``compare.combine_areas``): its metric rows, and its table
+    beside the city's share (``compare.custom_area_table``)."""
+    rows = compare.combine_areas(data.tract_estimates(), data.crosswalks, geography_name, list(area_ids), year)
+    return rows, compare.custom_area_table(rows, period_rows(data, "city", year))
+
+
+def context_rows(data, geography_name: str, year: int, metric_key: str,
+                 area_ids: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """For the areas given (in that order): their rows of one measure, and their context figures
+    (income, poverty, age; ``metrics.compute_context``)."""
+    points = metric_rows(data, geography_name, metric_key, year).reindex(list(area_ids))
+    context = data.context[data.context["geography"] == geography_name].set_index("area_id").reindex(list(area_ids))
+    return points, context
+
+
 # ---- extracts ------------------------------------------------------------------------------
 
+@_once
 def area_names(data, geography_name: str) -> pd.Series:
     """Readable name of every area of a geography, indexed by area id."""
     rows = data.metrics[data.metrics["geography"] == geography_name].drop_duplicates("area_id")
@@ -113,24 +366,25 @@ def export_bytes(data, geography_name: str, years: list[int] | None = None, metr
 
 # ---- figures for the methodology note ----------------------------------------------------
 
-def crosswalk_summary(crosswalks: pd.DataFrame) -> pd.DataFrame:
+@_once
+def crosswalk_summary(data) -> pd.DataFrame:
     """Per geography and tract vintage: tracts carried, and tracts split between two or more areas.
 
-    ``crosswalks`` is ``DashboardData.crosswalks``. Returns ``geography,
-    vintage, tracts, split_tracts``.
+    Returns ``geography, vintage, tracts, split_tracts``.
     """
-    per_tract = crosswalks.groupby(["geography", "vintage", "tract"])["target"].nunique()
+    per_tract = data.crosswalks.groupby(["geography", "vintage", "tract"])["target"].nunique()
     summary = per_tract.groupby(["geography", "vintage"]).agg(tracts="size", split_tracts=lambda n: int((n > 1).sum()))
     return summary.reset_index()
 
 
-def reliability_summary(metric_table: pd.DataFrame, metric_key: str, year: int) -> pd.DataFrame:
+@_once
+def reliability_summary(data, metric_key: str, year: int) -> pd.DataFrame:
     """How many areas of each geography get each reliability label for one measure's share.
 
     Returns one row per geography (``geography.GEOGRAPHIES`` order) and one
     column per label, reliable first.
     """
-    rows = metric_table[(metric_table["metric"] == metric_key) & (metric_table["year"] == year)]
+    rows = data.metrics[(data.metrics["metric"] == metric_key) & (data.metrics["year"] == year)]
     counts = pd.crosstab(rows["geography"], rows["share_reliability"])
     return counts.reindex(index=[g for g in geography.GEOGRAPHIES if g in counts.index],
                           columns=list(estimates.RELIABILITY_LABELS), fill_value=0)

@@ -6,7 +6,7 @@ Everything written out comes from ``equity.exports`` (the same code as
 
 import streamlit as st
 
-from equity import compare, exports, geography, metrics, queries
+from equity import exports, geography, metrics, queries
 from equity.errors import EquityError
 from pages import common
 
@@ -32,9 +32,7 @@ def area_label(geography_name: str):
     if geography_name == "community_area":
         return lambda area_id: f"{names.get(area_id, area_id)} ({area_id})"
     if geography_name == "tract":
-        tracts = data.crosswalks[(data.crosswalks["geography"] == "community_area")
-                                 & (data.crosswalks["vintage"] == geography.tract_vintage(data.latest_year))]
-        labels = compare.tract_labels(tracts, queries.area_names(data, "community_area"))
+        labels = queries.tract_labels(data, data.latest_year)
         return lambda area_id: f"{labels.get(area_id, names.get(area_id, area_id))} · {area_id}"
     return lambda area_id: names.get(area_id, area_id)
 

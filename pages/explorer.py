@@ -35,49 +35,6 @@ CONTEXT_COLUMNS = ["median_household_income", "poverty_rate_18_64", "share_under
 data = common.load_or_stop()
 
 
-# ---- cached lookups ------------------------------------------------------------------
-
-@st.cache_data(show_spinner=False)
-def sides_table(folder: str) -> pd.DataFrame:
-    return compare.read_sides()
-
-
-@st.cache_data(show_spinner=False)
-def ward_side_table(folder: str) -> pd.DataFrame:
-    return compare.ward_sides(common.dashboard_data().ward_community_areas, compare.read_sides())
-
-
-@st.cache_data(show_spinner=False)
-def tract_options(folder: str, year: int) -> pd.Series:
-    loaded = common.dashboard_data()
-    xwalk = loaded.crosswalks
-    vintage = geography.tract_vintage(year)
-    cca = xwalk[(xwalk["geography"] == "community_area") & (xwalk["vintage"] == vintage)]
-    names = loaded.boundaries("community_area").set_index("area_id")["area_name"]
-    return compare.tract_labels(cca, names)
-
-
-@st.cache_resource(show_spinner=False, max_entries=64)
-def ranked_areas(folder: str, geo: str, year: int, metric_key: str, value: str) -> pd.DataFrame:
-    """Every area of a geography ranked on one measure and period (``compare.ranking``), with the chart's
-    labels; made once per choice and shared by every session, so the page never changes it."""
-    table = common.dashboard_data().metrics
-    rows = table[table["year"] == year]
-    city = rows[(rows["geography"] == "city") & (rows["metric"] == metric_key)].iloc[0]
-    ranked = compare.ranking(rows[(rows["geography"] == geo) & (rows["metric"] == metric_key)], city, value=value)
-    ranked["estimate"] = [common.share_with_moe(r) if value == "share" else common.count_with_moe(r)
-                          for _, r in ranked.iterrows()]
-    ranked["possible_ranks"] = [f"{b}–{w}" if pd.notna(b) else "—"
-                                for b, w in zip(ranked["rank_best"], ranked["rank_worst"])]
-    return ranked
-
-
-@st.cache_data(show_spinner="Combining the chosen areas…")
-def combined(folder: str, unit: str, area_ids: tuple[str, ...], year: int) -> pd.DataFrame:
-    loaded = common.dashboard_data()
-    return compare.combine_areas(loaded.tract_estimates(), loaded.crosswalks, unit, list(area_ids), year)
-
-
 def forget(names: list[str]) -> None:
     """Drop URL selections that mean something else once the geography or unit changes."""
     for name in names:
@@ -156,10 +113,7 @@ else:
     value = controls[3].radio("Rank by", list(VALUES), index=list(VALUES).index(value), format_func=VALUE_BUTTONS.get,
                               horizontal=True, key="explorer-value")
 
-year_rows = data.metrics[data.metrics["year"] == year]
-area_rows = year_rows[year_rows["geography"] == geo]
-names = (area_rows.drop_duplicates("area_id").set_index("area_id")["area_name"]
-         .sort_index(key=lambda ids: ids.map(number_key)))
+names = queries.area_names(data, geo).sort_index(key=lambda ids: ids.map(number_key))
 all_ids = list(names.index)
 label_of = names.to_dict()
 noun = GEOGRAPHIES[geo].lower()
@@ -168,13 +122,10 @@ noun = GEOGRAPHIES[geo].lower()
 # ---- filters -------------------------------------------------------------------------
 
 try:
-    sides = sides_table(str(data.folder))
+    sides = queries.sides(data, geo)
 except EquityError as exc:
     sides = None
     st.warning(f"The sides-of-the-city filter is unavailable: {exc}")
-side_of = ({} if sides is None else
-           sides.set_index("community_area")["side"].to_dict() if geo == "community_area" else
-           ward_side_table(str(data.folder)).set_index("ward")["side"].to_dict())
 ward_ids = [str(w) for w in range(1, 51)]
 
 chosen_names = common.url_list("areas", all_ids)
@@ -215,18 +166,9 @@ with st.container(border=True):
             "Keep areas whose share (%) lies between", 0, 100, (threshold_min, threshold_max), step=1,
             format="%d%%", key="explorer-threshold")
 
-keep = pd.Series(True, index=pd.Index(all_ids))
-if chosen_names:
-    keep &= keep.index.isin(chosen_names)
-if chosen_sides:
-    keep &= keep.index.map(lambda a: side_of.get(a) in chosen_sides).astype(bool)
-if chosen_wards:
-    keep &= keep.index.isin(compare.community_areas_in_wards(data.ward_community_areas, chosen_wards))
 threshold_on = threshold_metric != NO_THRESHOLD and (threshold_min, threshold_max) != (0, 100)
-if threshold_on:
-    shares = area_rows[area_rows["metric"] == threshold_metric].set_index("area_id")["share"].reindex(keep.index)
-    keep &= compare.within_range(shares, threshold_min / 100, threshold_max / 100)
-shown_ids = list(keep.index[keep])
+shown_ids = queries.chosen_areas(data, geo, year, chosen_names, chosen_sides, chosen_wards,
+                                 (threshold_metric, threshold_min / 100, threshold_max / 100) if threshold_on else None)
 
 
 # ---- ranking ---------------------------------------------------------------------------
@@ -238,14 +180,11 @@ with tab_rank:
     sort = head[1].selectbox("Sort", list(SORTS), index=list(SORTS).index(sort), format_func=SORTS.get,
                              key="explorer-sort", label_visibility="collapsed")
 
-city = year_rows[(year_rows["geography"] == "city") & (year_rows["metric"] == metric_key)].iloc[0]
-ranked = ranked_areas(str(data.folder), geo, year, metric_key, value)
-ranked = ranked[ranked["area_id"].isin(shown_ids)]
-ranked = ranked.assign(side=ranked["area_id"].map(side_of).fillna(""))
-order = {"highest": (["value", "area_id"], [False, True]), "lowest": (["value", "area_id"], [True, True]),
-         "name": (["area_name"], [True]), "number": (["_number"], [True])}[sort]
-ranked = (ranked.assign(_number=ranked["area_id"].map(number_key))
-          .sort_values(order[0], ascending=order[1], na_position="last").drop(columns="_number"))
+city = queries.city_row(data, metric_key, year)
+ranked = queries.ranked_areas(data, geo, metric_key, year, value, shown_ids, sort)
+ranked = ranked.assign(
+    estimate=[common.share_with_moe(r) if value == "share" else common.count_with_moe(r) for _, r in ranked.iterrows()],
+    possible_ranks=[f"{b}–{w}" if pd.notna(b) else "—" for b, w in zip(ranked["rank_best"], ranked["rank_worst"])])
 
 with tab_rank:
     head[0].markdown(f"**{common.metric_label(metric_key)}**, {common.period(year)}: showing "
@@ -293,7 +232,7 @@ with tab_compare:
         st.info(f"Choose at least two {noun} to compare them side by side.")
     else:
         first_name = label_of[compare_ids[0]]
-        side_by_side = compare.compare_with_first(area_rows, compare_ids)
+        side_by_side = queries.compared_areas(data, geo, year, compare_ids)
         side_by_side["shown"] = [common.share_with_moe(r) if r["compared"] == "share" else common.count_with_moe(r)
                                  for _, r in side_by_side.iterrows()]
         wide = (side_by_side.pivot(index="metric", columns="area_id", values="shown")
@@ -319,8 +258,7 @@ with tab_compare:
         if metric.denominator is not None:
             st.markdown(f"**Every pair, {metric.label.lower()} (share)**: read across: the row area is "
                         "higher, lower or not different from the column area (90% test).")
-            picked = area_rows[(area_rows["metric"] == metric_key)].set_index("area_id").loc[compare_ids]
-            matrix = compare.pairwise_comparison(picked["area_name"], picked["share"], picked["share_moe"])
+            matrix = queries.pairwise(data, geo, year, metric_key, compare_ids)
             st.dataframe(matrix, key="explorer-compare-matrix")
             common.download_extract(matrix.rename_axis(geography.AREA.label).reset_index(), [geography.AREA],
                                     f"explorer-pairs-{geo}-{metric_key}-{year}", key="explorer-matrix-download")
@@ -336,11 +274,10 @@ with tab_custom:
                            format_func=CUSTOM_UNITS.get, horizontal=True, key="explorer-cunit",
                            on_change=forget, args=(["custom"],))
     if custom_unit == "tract":
-        tract_labels = tract_options(str(data.folder), year)
+        tract_labels = queries.tract_labels(data, year)
         custom_options, custom_label = list(tract_labels.index), tract_labels.to_dict()
     else:
-        cca_names = (year_rows[year_rows["geography"] == "community_area"].drop_duplicates("area_id")
-                     .set_index("area_id")["area_name"])
+        cca_names = queries.area_names(data, "community_area")
         custom_options = sorted(cca_names.index, key=number_key)
         custom_label = cca_names.to_dict()
     custom_ids = common.url_list("custom", custom_options)
@@ -352,7 +289,7 @@ with tab_custom:
         st.info("Choose one or more areas to combine.")
     else:
         try:
-            rows = combined(str(data.folder), custom_unit, tuple(custom_ids), year)
+            rows, custom_table = queries.custom_area(data, custom_unit, tuple(custom_ids), year)
         except EquityError as exc:
             st.error(f"These areas could not be combined: {exc}")
         except OSError as exc:
@@ -362,7 +299,6 @@ with tab_custom:
             households = rows.set_index("metric").loc["households"]
             st.markdown(f"**Combined area: {len(custom_ids)} {CUSTOM_UNITS[custom_unit].lower()}**, "
                         f"{common.count_with_moe(households)} households, {common.period(year)}")
-            custom_table = compare.custom_area_table(rows, year_rows[year_rows["geography"] == "city"])
             st.dataframe(custom_table, hide_index=True, key="explorer-custom-table", column_config={
                 "Households (estimate)": st.column_config.NumberColumn(format="localized"),
                 "Households MOE (90%)": st.column_config.NumberColumn(format="localized"),
@@ -385,10 +321,9 @@ with tab_custom:
 with tab_context:
     st.markdown("How connectivity lines up with income, poverty and age. These context figures are estimated "
                 "from the snapshot's tract tables **without margins of error**: read them as approximate.")
-    context = data.context[data.context["geography"] == geo].set_index("area_id").reindex(shown_ids)
     y_field = metric.compared_on
     y_title = f"{metric.label} (share)" if y_field == "share" else metric.label
-    points = area_rows[area_rows["metric"] == metric_key].set_index("area_id").reindex(shown_ids)
+    points, context = queries.context_rows(data, geo, year, metric_key, shown_ids)
     scatter_rows = pd.DataFrame({
         "area_name": points["area_name"],
         "y": points[y_field],

@@ -15,7 +15,7 @@ import pydeck as pdk
 import streamlit as st
 from pydeck.bindings.json_tools import default_serialize
 
-from equity import compare, estimates, geography, maps, metrics
+from equity import compare, estimates, maps, metrics, queries
 from pages import common
 
 GEOGRAPHIES = {"community_area": "Community areas", "ward": "Wards", "tract": "Census tracts"}
@@ -165,12 +165,9 @@ def markers_for(build: str, geography_name: str, area_ids: tuple[str, ...]) -> l
 
 
 def shown_rows(data, geography_name: str, metric_key: str, year: int) -> pd.DataFrame:
-    """The metric rows of one geography, measure and year, indexed by area_id, with readable names."""
-    table = data.metrics
-    rows = table[(table["geography"] == geography_name) & (table["metric"] == metric_key)
-                 & (table["year"] == year)].set_index("area_id", drop=False)
-    rows = rows.assign(area_name=maps.area_labels(geography_name, rows["area_id"], rows["area_name"]))
-    return rows
+    """The metric rows of one geography, measure and year, indexed by area_id, with the names the map uses."""
+    rows = queries.metric_rows(data, geography_name, metric_key, year)
+    return rows.assign(area_name=maps.area_labels(geography_name, rows["area_id"], rows["area_name"]))
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
@@ -283,66 +280,53 @@ def legend(view: dict, metric_key: str, mode: str, geography_name: str, scheme: 
 # ---- one area's figures and parts ------------------------------------------------------------------------
 
 def area_figures(data, geography_name: str, area_id: str, year: int) -> pd.DataFrame:
-    """Every metric for one area, count and share with MOEs, and how its share compares with the city."""
-    table = data.metrics[data.metrics["year"] == year]
-    area = table[(table["geography"] == geography_name) & (table["area_id"] == area_id)].set_index("metric")
-    city = table[table["geography"] == "city"].set_index("metric")
-    city_share = city["share"].reindex(area.index)
-    comparison = compare.compare_with_city(area["share"], area["share_moe"], city_share,
-                                           city["share_moe"].reindex(area.index))["comparison"]
-    comparison = comparison.where(city_share.notna(), compare.NO_ESTIMATE)
+    """Every metric for one area, count and share with MOEs, and how its share compares with the city
+    (``queries.area_figures``), in words."""
+    area = queries.area_figures(data, geography_name, area_id, year)
+    city = area[["city_share", "city_share_moe"]].set_axis(["share", "share_moe"], axis=1)
     return pd.DataFrame({
         "Measure": [metrics.METRICS[k].label for k in area.index],
         "Households": area.apply(common.count_with_moe, axis=1),
         "Share of households": area.apply(common.share_with_moe, axis=1),
-        "City share": city.reindex(area.index).apply(common.share_with_moe, axis=1),
-        "Share compared with the city": comparison.map(COMPARISON_WORDS),
+        "City share": city.apply(common.share_with_moe, axis=1),
+        "Share compared with the city": area["comparison"].map(COMPARISON_WORDS),
         "Reliability of the share": area["share_reliability"].where(area["share"].notna(), "—"),
     }).reset_index(drop=True)
 
 
 def tracts_in(data, target_geography: str, area_id: str, year: int, metric_key: str) -> pd.DataFrame:
-    """Tracts carried into an area by its crosswalk, with the share of each tract's households in it and
-    the tract's own figures for one metric."""
-    xwalk = data.crosswalks[(data.crosswalks["geography"] == target_geography)
-                            & (data.crosswalks["vintage"] == geography.tract_vintage(year))
-                            & (data.crosswalks["target"] == area_id)]
-    tracts = shown_rows(data, "tract", metric_key, year).reindex(xwalk["tract"])
+    """Tracts carried into an area by its crosswalk (``queries.tracts_in``), with the share of each
+    tract's households in it and the tract's own figures for one metric, in tract order."""
+    tracts = queries.tracts_in(data, target_geography, area_id, year, metric_key)
     return pd.DataFrame({
-        "Tract": [maps.tract_label(t) for t in xwalk["tract"]],
-        "GEOID": xwalk["tract"].to_numpy(),
-        "Households in this area": xwalk["weight"].to_numpy(),
-        "Households": tracts.apply(common.count_with_moe, axis=1).to_numpy(),
-        "Share": tracts.apply(common.share_with_moe, axis=1).to_numpy(),
-        "Reliability of the share": tracts["share_reliability"].to_numpy(),
+        "Tract": tracts["tract"].map(maps.tract_label),
+        "GEOID": tracts["tract"],
+        "Households in this area": tracts["weight"],
+        "Households": tracts.apply(common.count_with_moe, axis=1),
+        "Share": tracts.apply(common.share_with_moe, axis=1),
+        "Reliability of the share": tracts["share_reliability"],
     }).sort_values("Tract").reset_index(drop=True)
 
 
 def community_areas_in_ward(data, ward: str, year: int, metric_key: str) -> pd.DataFrame:
-    """Community areas a ward overlaps, the share of the ward's households in each, and each community
-    area's own figures for one metric."""
-    overlap = data.ward_community_areas[data.ward_community_areas["ward"] == ward]
-    overlap = overlap.sort_values("share_of_ward", ascending=False)
-    areas = shown_rows(data, "community_area", metric_key, year).reindex(overlap["community_area"])
+    """Community areas a ward overlaps (``queries.community_areas_in_ward``), the share of the ward's
+    households in each, and each community area's own share of one metric."""
+    areas = queries.community_areas_in_ward(data, ward, year, metric_key)
     return pd.DataFrame({
-        "Community area": areas["area_name"].to_numpy(),
-        "Share of the ward's households": overlap["share_of_ward"].to_numpy(),
-        "Ward households living there": overlap["households"].to_numpy(),
-        "Community area share": areas.apply(common.share_with_moe, axis=1).to_numpy(),
-    }).reset_index(drop=True)
+        "Community area": areas["area_name"],
+        "Share of the ward's households": areas["share_of_ward"],
+        "Ward households living there": areas["households"],
+        "Community area share": areas.apply(common.share_with_moe, axis=1),
+    })
 
 
 def areas_containing_tract(data, tract: str, year: int) -> pd.DataFrame:
     """The community area(s) and ward(s) a tract's households belong to, with the share in each."""
-    xwalk = data.crosswalks[(data.crosswalks["tract"] == tract)
-                            & (data.crosswalks["vintage"] == geography.tract_vintage(year))
-                            & data.crosswalks["geography"].isin(["community_area", "ward"])]
-    names = data.metrics[data.metrics["geography"].isin(["community_area", "ward"])
-                         ].drop_duplicates(["geography", "area_id"]).set_index(["geography", "area_id"])["area_name"]
+    areas = queries.areas_containing_tract(data, tract, year)
     return pd.DataFrame({
-        "Geography": xwalk["geography"].map(GEOGRAPHY_SINGULAR).str.capitalize().to_numpy(),
-        "Area": [names.get((g, t), t) for g, t in zip(xwalk["geography"], xwalk["target"])],
-        "Share of the tract's households": xwalk["weight"].to_numpy(),
+        "Geography": areas["geography"].map(GEOGRAPHY_SINGULAR).str.capitalize(),
+        "Area": areas["area_name"],
+        "Share of the tract's households": areas["weight"],
     })
 
 

@@ -16,20 +16,6 @@ HANDBOOK = ("U.S. Census Bureau, *Understanding and Using American Community Sur
 
 
 
-# ``st.cache_resource``: made once per build and shared by every session, so the page never changes them.
-@st.cache_resource(show_spinner=False, max_entries=4)
-def reliability_counts(build: str, year: int) -> pd.DataFrame:
-    """How many areas of each kind get each reliability label (``queries.reliability_summary``)."""
-    summary = queries.reliability_summary(common.dashboard_data().metrics, "unconnected", year)
-    summary.index = [geography.GEOGRAPHY_LABELS[g] for g in summary.index]
-    return summary
-
-
-@st.cache_resource(show_spinner=False, max_entries=4)
-def crosswalk_figures(build: str) -> pd.DataFrame:
-    return queries.crosswalk_summary(common.dashboard_data().crosswalks).set_index(["geography", "vintage"])
-
-
 def formula(*lines: str) -> None:
     """A formula in plain text (readable aloud by screen readers, no scrolling box)."""
     st.container(border=True).markdown("  \n".join(f"**{line}**" for line in lines))
@@ -40,8 +26,7 @@ manifest = data.manifest
 latest = data.latest_year
 caution, unreliable = estimates.RELIABILITY_THRESHOLDS
 z = estimates.Z_90
-city = data.metrics[(data.metrics["geography"] == "city") & (data.metrics["year"] == latest)].set_index("metric")
-unconnected = city.loc["unconnected"]
+unconnected = queries.city_row(data, "unconnected", latest)
 lowest, highest = estimates.confidence_interval(unconnected["count"], unconnected["count_moe"])
 
 st.title("Methodology")
@@ -143,13 +128,14 @@ st.markdown(
     f"areas of each kind get each label for the share of households without an internet subscription "
     f"({common.period(latest)}). This is why the dashboard leads with community areas and wards rather than "
     "tracts.")
-summary = reliability_counts(str(data.folder), latest)
-st.table(summary.rename_axis("Areas").reset_index().rename(columns=str.capitalize), hide_index=True,
+summary = queries.reliability_summary(data, "unconnected", latest)
+st.table(summary.rename(index=geography.GEOGRAPHY_LABELS).rename_axis("Areas").reset_index()
+         .rename(columns=str.capitalize), hide_index=True,
          border="horizontal")
 
 # ---- geography ---------------------------------------------------------------------------------
 st.header("From census tracts to community areas and wards")
-crosswalks = crosswalk_figures(str(data.folder))
+crosswalks = queries.crosswalk_summary(data).set_index(["geography", "vintage"])
 ward_info = manifest.get("ward_crosswalk", {})
 st.markdown(
     "The Census Bureau publishes these tables for census tracts (about 800 cover Chicago). Community areas and "

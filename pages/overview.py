@@ -5,7 +5,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from equity import estimates, exports
+from equity import estimates, exports, queries
 from pages import common
 
 HEADLINE_METRICS = ["unconnected", "no_computer", "high_speed_broadband"]
@@ -26,7 +26,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 data = common.load_or_stop()
 year = data.latest_year
-city = data.metrics[(data.metrics["geography"] == "city") & (data.metrics["year"] == year)].set_index("metric")
+city = queries.city_rows(data, year)
 
 st.title("Chicago Digital Equity Dashboard")
 st.caption(f"American Community Survey (ACS) {common.period(year)} estimates for the City of Chicago, "

@@ -5,7 +5,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from equity import metrics, targets
+from equity import metrics, queries, targets
 from equity.errors import ValidationError
 from pages import common
 
@@ -50,15 +50,6 @@ def project_progress(build: str, version: int) -> tuple[pd.DataFrame, pd.DataFra
     """The project's targets measured against every loaded period, and their headline rows."""
     table = targets.progress(project_targets(build, version), common.dashboard_data().metrics)
     return table, targets.headline(table)
-
-
-@st.cache_resource(show_spinner=False, max_entries=32)
-def gap_table(build: str, geography_name: str, metric: str, year: int) -> tuple[pd.DataFrame, int]:
-    """Where the gap is, and how many areas of the geography there are for that measure and period."""
-    metric_table = common.dashboard_data().metrics
-    all_areas = metric_table[(metric_table["geography"] == geography_name) & (metric_table["metric"] == metric)
-                             & (metric_table["year"] == year)]
-    return targets.gap_concentration(metric_table, geography_name, metric, year), len(all_areas)
 
 
 areas = known_areas(build)
@@ -359,16 +350,16 @@ with gap_section:
     gap_year = int(controls[2].selectbox("ACS period", list(YEARS), format_func=YEARS.get, key="gap-year"))
     common.set_url(gap=gap_geography, gap_metric=gap_metric, gap_year=gap_year)
 
-    gap, area_count = gap_table(build, gap_geography, gap_metric, gap_year)
+    gap, area_count, city = queries.gap(data, gap_geography, gap_metric, gap_year)
     area_word = GAP_GEOGRAPHIES[gap_geography].lower()
     if gap.empty:
         st.warning(f"No {area_word} has an estimate of this measure for {common.period(gap_year)}.")
     else:
-        first_half, total = gap[gap["holds_first_half"]], gap.iloc[-1]
+        first_half = gap[gap["holds_first_half"]]
         last = first_half.iloc[-1]
         st.markdown(
-            f"**{len(first_half)} of {area_count} {area_word}** together hold half of the "
-            f"{with_moe(total['cumulative_count'], total['cumulative_count_moe'], 'count')} "
+            f"**{len(first_half)} of {area_count} {area_word}** together hold half of the city's "
+            f"{with_moe(city['count'], city['count_moe'], 'count')} "
             f"{GAP_METRICS[gap_metric][0].lower()}{GAP_METRICS[gap_metric][1:]} ({common.period(gap_year)}): "
             f"{with_moe(last['cumulative_count'], last['cumulative_count_moe'], 'count')} households, "
             f"{last['cumulative_share'] * 100:.1f}% of the total.")

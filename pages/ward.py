@@ -1,8 +1,9 @@
 """Ward page: a one-page brief for a council member, from the ward in the URL (``?ward=20``)."""
 
+import pandas as pd
 import streamlit as st
 
-from equity import compare, maps, metrics
+from equity import maps, metrics, queries
 from pages import common, map_view
 
 HEADLINE = "unconnected"
@@ -28,8 +29,7 @@ st.html("""<style>
 }
 </style>""")
 
-WARDS = {str(n): f"Ward {n}" for n in sorted(data.metrics.loc[data.metrics["geography"] == "ward", "area_id"]
-                                              .astype(int).unique())}
+WARDS = {str(n): f"Ward {n}" for n in sorted(queries.area_names(data, "ward").index.astype(int))}
 YEARS = {str(year): common.period(year) for year in data.years}
 for key, value in (("ward-choice", common.url_choice("ward", WARDS, next(iter(WARDS)))),
                    ("ward-year", common.url_choice("year", YEARS, str(data.latest_year)))):
@@ -65,14 +65,8 @@ ward = picker[0].selectbox("Ward", list(WARDS), format_func=WARDS.get, key="ward
 year = int(picker[1].selectbox("ACS period", list(YEARS), format_func=YEARS.get, key="ward-year"))
 common.set_url(ward=ward, year=year)
 
-wards = data.metrics[(data.metrics["geography"] == "ward") & (data.metrics["metric"] == HEADLINE)
-                     & (data.metrics["year"] == year)].set_index("area_id")
-row = wards.loc[ward]
-city = data.metrics[(data.metrics["geography"] == "city") & (data.metrics["metric"] == HEADLINE)
-                    & (data.metrics["year"] == year)].iloc[0]
-ranks = compare.rank_ranges(wards["share"], wards["share_moe"]).loc[ward]
-versus_city = compare.compare_with_city(wards.loc[[ward], "share"], wards.loc[[ward], "share_moe"],
-                                        city["share"], city["share_moe"])["comparison"].iloc[0]
+brief = queries.area_brief(data, "ward", ward, year, HEADLINE)
+row, city = brief["row"], brief["city"]
 
 st.title(f"{WARDS[ward]}: households without internet")
 st.caption(f"American Community Survey {common.period(year)} estimates, with 90% margins of error. "
@@ -82,10 +76,10 @@ headline = st.columns(3)
 headline[0].metric(metrics.METRICS[HEADLINE].label, common.count_with_moe(row))
 headline[1].metric("Share of the ward's households", common.share_with_moe(row))
 headline[2].metric("Citywide share", common.share_with_moe(city))
-if ranks.notna().all():
-    st.markdown(f"**Rank among the {len(wards)} wards** (share of households without a subscription): "
-                f"{maps.describe_rank(ranks['rank'], ranks['rank_best'], ranks['rank_worst'], len(wards))}. "
-                f"The ward's share is {map_view.COMPARISON_WORDS[versus_city]}.")
+if pd.notna(brief["rank"]):
+    st.markdown(f"**Rank among the {brief['areas']} wards** (share of households without a subscription): "
+                f"{maps.describe_rank(brief['rank'], brief['rank_best'], brief['rank_worst'], brief['areas'])}. "
+                f"The ward's share is {map_view.COMPARISON_WORDS[brief['comparison']]}.")
 else:
     st.markdown("**Rank among the wards:** not available (the ward's estimate is missing).")
 

@@ -16,7 +16,7 @@ def reliability_table(at):
 def test_the_reliability_counts_are_the_librarys_for_every_reader(data):
     """The counts are made once per build and shared (``st.cache_resource``): the second reader must see
     what a fresh ``queries.reliability_summary`` gives, labelled with the geographies' names."""
-    expected = queries.reliability_summary(data.metrics, "unconnected", data.latest_year)
+    expected = queries.reliability_summary(data, "unconnected", data.latest_year)
     for _ in range(2):
         shown = reliability_table(open_app_page(PAGE)).set_index("Areas")
         assert list(shown.index) == [geography.GEOGRAPHY_LABELS[g] for g in expected.index]
@@ -24,7 +24,7 @@ def test_the_reliability_counts_are_the_librarys_for_every_reader(data):
 
 
 def test_the_split_tract_figures_are_the_crosswalks(data):
-    summary = queries.crosswalk_summary(data.crosswalks).set_index(["geography", "vintage"])
+    summary = queries.crosswalk_summary(data).set_index(["geography", "vintage"])
     text = " ".join(m.value for m in open_app_page(PAGE).markdown)
     row = summary.loc[("community_area", 2020)]
     assert f"{row['split_tracts']} of the {row['tracts']} tracts with Chicago households are split" in text

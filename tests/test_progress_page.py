@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from equity import cache, census_api, config, targets
 from pages import common
 
-from .conftest import SNAPSHOT
+from .conftest import SNAPSHOT, open_app_page
 
 REPLAY = config.REPO_ROOT / "tests" / "fixtures" / "census_api"
 HEADER = "metric,geography,area_id,measure,baseline_year,target_value,target_year,source\n"
@@ -90,6 +90,18 @@ def test_where_the_gap_is_per_ward_from_the_link(data, fresh_data):
     expected = half_of_gap(data, "ward", 2021)
     assert f"**{expected} of 50 wards** together hold half" in texts(at)
     assert at.radio(key="gap-geography").value == "ward"
+
+
+@pytest.mark.parametrize("gap", ["community_area", "ward"])
+def test_the_city_total_is_the_city_row_on_the_overview_and_where_the_gap_is(data, fresh_data, gap):
+    # Summed over community areas the MOE would be 3,432 (over wards 3,166); the city row's is 3,436.
+    city = data.metrics[(data.metrics["geography"] == "city") & (data.metrics["metric"] == "unconnected")
+                        & (data.metrics["year"] == data.latest_year)].iloc[0]
+    total = common.count_with_moe(city)
+    assert total == "171,879 ± 3,436"
+    overview = open_app_page("pages/overview.py")
+    assert any(m.value == total for m in overview.metric)
+    assert f"half of the city's {total} households" in texts(open_progress(query={"gap": gap}))
 
 
 def test_a_bad_gap_link_value_falls_back_with_a_notice(data, fresh_data):
