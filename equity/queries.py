@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from . import compare, estimates, exports, geography, metrics, targets
+from . import compare, estimates, exports, geography, libraries, metrics, targets
 from .columns import Column, table
 from .errors import EquityError
 
@@ -157,6 +157,12 @@ def area_brief(data, geography_name: str, area_id: str, year: int, metric_key: s
             "rank_worst": row["rank_worst"], "areas": len(ranked), "comparison": row["comparison"]}
 
 
+def boundary(data, geography_name: str, area_id: str):
+    """One area's boundary, simplified for the browser (WGS84)."""
+    shapes = data.boundaries(geography_name, web=True)
+    return shapes[shapes["area_id"] == area_id]
+
+
 # ---- many areas ------------------------------------------------------------------------------
 
 @_once
@@ -270,6 +276,55 @@ def context_rows(data, geography_name: str, year: int, metric_key: str,
     points = metric_rows(data, geography_name, metric_key, year).reindex(list(area_ids))
     context = data.context[data.context["geography"] == geography_name].set_index("area_id").reindex(list(area_ids))
     return points, context
+
+
+# ---- libraries ----------------------------------------------------------------------------------
+
+@_once
+def session_history(data) -> tuple[pd.DataFrame, pd.DataFrame, list[int]]:
+    """Each branch's public computer sessions per calendar year, the same with the change from the year
+    before (``libraries.year_over_year``), and the years every branch reported in full."""
+    annual = libraries.annual_sessions(data.library_table("sessions"))
+    return annual, libraries.year_over_year(annual), libraries.full_years(annual)
+
+
+@_once
+def branch_sessions(data, year: int) -> pd.Series:
+    """Sessions of every branch of the City's list in one calendar year, in the list's order."""
+    annual = session_history(data)[0]
+    branches = data.library_table("branches")
+    return branches["branch_key"].map(annual[annual["year"] == year].set_index("branch_key")["sessions"])
+
+
+def branch_history(data, branch_key: str) -> pd.DataFrame:
+    """One branch's sessions year by year, with the change from the year before."""
+    changes = session_history(data)[1]
+    return changes[changes["branch_key"] == branch_key].sort_values("year")
+
+
+@_once
+def access(data, geography_name: str, year: int) -> pd.DataFrame:
+    """Each community area's or ward's access to a branch beside its unconnected households
+    (``libraries.area_access``) in one ACS period, indexed by area id."""
+    table = data.library_table("access")
+    return table[(table["geography"] == geography_name) & (table["year"] == year)].set_index("area_id")
+
+
+def access_gaps(data, geography_name: str, year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The flagged areas (many unconnected households, no branch close by), most unconnected first;
+    and the areas with no branch nearby."""
+    rows = access(data, geography_name, year)
+    return (rows[rows["access_gap"]].sort_values("unconnected", ascending=False), rows[rows["branches_near"] == 0])
+
+
+@_once
+def branch_surroundings(data, branch_key: str, year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The tracts around one branch (``libraries.surrounding_tracts``) and their unconnected households
+    summed (``libraries.surrounding_need``) for one ACS period."""
+    need = data.library_table("surrounding_need")
+    pairs = data.library_table("surrounding_tracts")
+    return (need[(need["branch_key"] == branch_key) & (need["year"] == year)],
+            pairs[pairs["branch_key"] == branch_key])
 
 
 # ---- extracts ------------------------------------------------------------------------------

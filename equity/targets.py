@@ -659,6 +659,21 @@ def headline(progress_table: pd.DataFrame) -> pd.DataFrame:
     return progress_table[progress_table["preferred"]].reset_index(drop=True)
 
 
+def history(progress_table: pd.DataFrame, target_id: int) -> pd.DataFrame:
+    """One target's rows of ``progress``: every loaded period from its baseline on."""
+    return progress_table[progress_table["target_id"] == target_id]
+
+
+def overlapping_comparisons(headlines: pd.DataFrame) -> pd.DataFrame:
+    """The distinct pairs of overlapping periods the headlines compare: ``baseline_period``, ``period``,
+    ``overlap_years`` and ``first_separate_year`` (the first period sharing no year with the baseline)."""
+    keys = ["baseline_period", "period", "overlap_years", "first_separate_year"]
+    if headlines.empty:
+        return pd.DataFrame(columns=keys)
+    later = headlines[headlines["overlap_years"].gt(0) & headlines["years_elapsed"].gt(0)]
+    return later[keys].drop_duplicates().sort_values(keys).reset_index(drop=True)
+
+
 # ---- where the gap is -----------------------------------------------------------------------------
 
 GAP_COLUMNS = ["rank", "area_id", "area_name", "count", "count_moe", "count_low", "count_high",

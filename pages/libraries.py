@@ -11,24 +11,16 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from equity import libraries, maps, metrics
+from equity import libraries, maps, metrics, queries
 from pages import common, library_layer, map_view
 
 data = common.load_or_stop()
 build = data.folder.name
 
 
-# ``st.cache_resource``: made once per build and shared by every session, so the page never changes them.
-@st.cache_resource(show_spinner=False, max_entries=4)
-def session_history(build: str) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
-    """Each branch's sessions per calendar year, the change from the year before, and the full years."""
-    annual = libraries.annual_sessions(common.dashboard_data().library_table("sessions"))
-    return annual, libraries.year_over_year(annual), [str(y) for y in libraries.full_years(annual)]
-
-
 branches = data.library_table("branches")
-annual, changes, FULL_YEARS = session_history(build)
-access = data.library_table("access")
+_, changes, full_years = queries.session_history(data)
+FULL_YEARS = [str(y) for y in full_years]
 unmatched = data.library_table("unmatched")
 
 GEOGRAPHIES = {"community_area": "Community areas", "ward": "Wards"}
@@ -88,7 +80,7 @@ sessions_year = int(controls[2].selectbox(
 show_branches = controls[3].toggle("Show public library branches", value=True, key="lib-show-branches")
 
 singular = map_view.GEOGRAPHY_SINGULAR[geography_name]
-shown = access[(access["geography"] == geography_name) & (access["year"] == year)].set_index("area_id")
+shown = queries.access(data, geography_name, year)
 
 # ---- the map -----------------------------------------------------------------------------------------
 
@@ -111,7 +103,7 @@ def area_lines(row) -> str:
 def map_layers(build: str, geography_name: str, year: int, show_branches: bool, sessions_year: int) -> list:
     """The map's layers for one set of choices, made once and shared (nothing may change them)."""
     view = map_view.choropleth(build, geography_name, "unconnected", "count", year, "quantiles")
-    rows = access[(access["geography"] == geography_name) & (access["year"] == year)].set_index("area_id")
+    rows = queries.access(common.dashboard_data(), geography_name, year)
     features = library_layer.with_details(view["features"], {area_id: area_lines(row) for area_id, row in rows.iterrows()})
     layers = [map_view.area_layer(features),
               map_view.marker_layer(view["markers"], map_view.MARKER_RADIUS_PIXELS[geography_name])]
@@ -152,14 +144,13 @@ st.markdown(
     f"from their nearest branch. Distances are weighted by where households live (2020 block groups with their "
     f"ACS 2017–2021 households), not measured from the middle of the area. *Nearby* branches are those inside "
     f"the area or within {NEAR} of its boundary.")
-flagged = shown[shown["access_gap"]].sort_values("unconnected", ascending=False)
+flagged, no_branch = queries.access_gaps(data, geography_name, year)
 if flagged.empty:
     st.info(f"No {singular} is flagged in {common.period(year)}.")
 else:
     st.markdown("**Flagged:** " + "; ".join(
         f"{row['area_name']} ({with_moe(row['unconnected'], row['unconnected_moe'])} unconnected households, "
         f"{miles(row['mean_miles_to_nearest_branch'])} on average)" for _, row in flagged.iterrows()))
-no_branch = shown[shown["branches_near"] == 0]
 if len(no_branch):
     st.caption(f"No branch within {NEAR}: " + ", ".join(no_branch["area_name"])
                + ". Their unconnected households per nearby branch cannot be computed; they sort last.")
@@ -186,7 +177,7 @@ branch_key = st.selectbox("Branch", list(BRANCHES), format_func=BRANCHES.get, ke
                           index=url_index("branch", BRANCHES, next(iter(BRANCHES))))
 common.set_url(geography=geography_name, year=year, sessions=sessions_year, branch=branch_key)
 branch = branches.set_index("branch_key").loc[branch_key]
-history = changes[changes["branch_key"] == branch_key].sort_values("year")
+history = queries.branch_history(data, branch_key)
 st.markdown(f"**{branch['branch']}** · {branch['address']}, Chicago {branch['zip']} · {branch['hours']}")
 
 history = history.assign(
@@ -201,10 +192,7 @@ with chart_column:
                "never compared with a whole year.")
 
 with need_column:
-    need = data.library_table("surrounding_need")
-    need = need[(need["branch_key"] == branch_key) & (need["year"] == year)]
-    pairs = data.library_table("surrounding_tracts")
-    pairs = pairs[pairs["branch_key"] == branch_key]
+    need, pairs = queries.branch_surroundings(data, branch_key, year)
     if need.empty:
         st.info(f"No Chicago census tract has its centre within {libraries.SURROUNDING_MILES:g} mile of this branch.")
     else:
@@ -230,8 +218,7 @@ with st.expander(f"Sessions year by year at {branch['branch']}"):
     common.download_extract(sessions_table, libraries.SESSIONS_TABLE_COLUMNS, f"library-sessions-{branch_key}",
                             key="lib-sessions-download")
 
-tract_rows = data.metrics[(data.metrics["geography"] == "tract") & (data.metrics["metric"] == "unconnected")
-                          & (data.metrics["year"] == year)].set_index("area_id")
+tract_rows = queries.metric_rows(data, "tract", "unconnected", year)
 around_table = libraries.surrounding_table(pairs, tract_rows, year, pairs["tract"].map(maps.tract_label))
 with st.expander(f"The census tracts within {libraries.SURROUNDING_MILES:g} mile of {branch['branch']}"):
     st.dataframe(around_table, hide_index=True, key="lib-tracts-table", width="stretch", column_config={

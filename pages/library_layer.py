@@ -16,7 +16,7 @@ import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
-from equity import libraries, metrics
+from equity import libraries, metrics, queries
 from pages import common, map_view
 
 BRANCH_LAYER = "library-branches"
@@ -43,8 +43,7 @@ def branch_points(build: str, year: int) -> pd.DataFrame:
     """
     data = common.dashboard_data()
     branches = data.library_table("branches")
-    annual = libraries.annual_sessions(data.library_table("sessions"))
-    sessions = branches["branch_key"].map(annual[annual["year"] == year].set_index("branch_key")["sessions"])
+    sessions = queries.branch_sessions(data, year)
     details = [f"Chicago Public Library branch\n{address}, Chicago {zip_code}\nHours: {hours}\n"
                f"{sessions_label(count, year)}"
                for address, zip_code, hours, count in zip(branches["address"], branches["zip"],
@@ -87,8 +86,7 @@ def with_details(features: dict, lines: dict[str, str]) -> dict:
 @st.cache_data(show_spinner=False, max_entries=4)
 def latest_full_year(build: str) -> int:
     """The latest calendar year every branch reported in full (the Map page sizes circles by it)."""
-    annual = libraries.annual_sessions(common.dashboard_data().library_table("sessions"))
-    return libraries.full_years(annual)[-1]
+    return queries.session_history(common.dashboard_data())[2][-1]
 
 
 def over_choropleth(layers: list, build: str, view: dict, metric_key: str, mode: str,

@@ -260,9 +260,8 @@ with targets_section:
             f"`{FETCH_COMMAND}`\n\nthen reload this page. The 2019–2023 period shares three of its five years "
             "with 2017–2021, so its comparison is flagged as overlapping; 2022–2026 is the first period that "
             "shares none.", icon=":material/info:")
-    overlapping = headlines[headlines["overlap_years"].gt(0) & headlines["years_elapsed"].gt(0)] if len(headlines) else headlines
-    for (baseline_period, period, shared, first_separate), _ in overlapping.groupby(
-            ["baseline_period", "period", "overlap_years", "first_separate_year"]):
+    for baseline_period, period, shared, first_separate in targets.overlapping_comparisons(headlines).itertuples(
+            index=False):
         st.warning(f"**Overlapping periods.** {baseline_period} and {period} share {shared} of their 5 years, so "
                    "a change between them reflects only the years they do not share (its margin of error below is "
                    "adjusted for the overlap). The Census Bureau advises comparing periods that do not overlap; "
@@ -302,7 +301,7 @@ with targets_section:
                              "(a straight line from the baseline to the target).")
             words.markdown("\n\n".join(lines))
             if picture is not None:
-                common.chart(progress_chart, table[table["target_id"] == row["target_id"]], into=picture,
+                common.chart(progress_chart, targets.history(table, row["target_id"]), into=picture,
                              width="stretch")
                 picture.caption("Dots: each ACS period's estimate with its 90% margin of error. Dashed line: the "
                                 "straight path from the baseline to the target (diamond).")

@@ -49,8 +49,7 @@ def ward_map(build: str, ward: str, year: int) -> tuple[dict, list, dict]:
     pieces = map_view.clipped(build, "tract", tuple(in_ward), "ward", ward)
     outline = {"type": "FeatureCollection", "features": [
         {"type": "Feature", "geometry": map_view.geometries(build, "ward")[ward], "properties": {"id": ward}}]}
-    ward_bounds = data.boundaries("ward", web=True)
-    ward_view = maps.view_of(ward_bounds[ward_bounds["area_id"] == ward], 380, 340)
+    ward_view = maps.view_of(queries.boundary(data, "ward", ward), 380, 340)
     tract_features = map_view.features_of(view, pieces["area_id"], in_ward, maps.compact_geometries(pieces))
     rings = map_view.marker_features(tract_features, maps.marker_points(pieces, map_view.unreliable_ids(view)),
                                      map_view.MARKER_RADIUS_PIXELS["tract"]
