@@ -1,4 +1,4 @@
-"""Command line: ``python -m equity build | fetch | export``.
+"""Command line: ``python -m equity build | fetch | update | export``.
 
 Errors a person can fix are printed as one clear line and exit with status 2;
 no traceback.
@@ -31,6 +31,11 @@ def _parser() -> argparse.ArgumentParser:
     fetch = commands.add_parser("fetch", help="add an ACS 5-year period from the Census API (needs CENSUS_API_KEY)")
     fetch.add_argument("--year", type=int, required=True, help="last year of the 5-year period, e.g. 2023")
 
+    update = commands.add_parser(
+        "update", help="fetch every published ACS 5-year period not loaded yet (needs CENSUS_API_KEY), then "
+        "rebuild; safe to run on a schedule and to interrupt")
+    update.add_argument("--no-progress", action="store_true", help="no progress bar (it shows only on a terminal)")
+
     export = commands.add_parser("export", help="write a table of every measure with MOEs")
     export.add_argument("--geography", choices=geography.GEOGRAPHIES, required=True)
     export.add_argument("--year", type=int, action="append",
@@ -61,6 +66,15 @@ def main(argv: list[str] | None = None) -> int:
             cache.write_parquet_atomic(table, cache.api_year_path(cache_root, args.year))
             _progress(f"fetched {table['tract'].nunique()} tracts for {metrics.period_label(args.year)}")
             cache.build(snapshot, cache_root, _progress)
+        elif args.command == "update":
+            from . import periods
+
+            report = periods.update_periods(snapshot, cache_root, progress=_progress,
+                                            show_bar=False if args.no_progress else None)
+            for line in report.lines():
+                _progress(line)
+            if report.failed:
+                return 1
         else:
             data = cache.load(snapshot, cache_root, _progress)
             combine = args.combine.split(",") if args.combine is not None else None

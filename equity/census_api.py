@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import date
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
@@ -29,6 +30,8 @@ import numpy as np
 import pandas as pd
 import requests
 from census.core import ACS5Client, APIKeyError, CensusException
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from .errors import CensusAPIError
 from .sources import BROADBAND_VARIABLES, TRACT_COLUMNS
@@ -47,6 +50,12 @@ REPLAY_ENV = "EQUITY_CENSUS_REPLAY"
 #: A file in ``<replay dir>/<year>/`` that marks the recorded replies as made-up data.
 SYNTHETIC_MARKER = "NOT_CENSUS_DATA.txt"
 TIMEOUT_SECONDS = 60
+#: The API's answers when it is busy or briefly down: asked again with exponential back-off.
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+RETRIES = 5
+BACKOFF_SECONDS = 2.0
+#: The variable whose definition says a period is published.
+PROBE_VARIABLE = "B28002_001E"
 
 # The API appends the geography it was asked for to every row.
 _GEOGRAPHY_FIELDS = ["state", "county", "tract"]
@@ -67,28 +76,28 @@ _MOE_CODES = (-999999999, -888888888, -222222222, -333333333, -555555555)
 _MOE_ZERO_CODE = -555555555
 
 
-def fetch_acs_tracts(year: int, api_key: str | None = None, session=None) -> pd.DataFrame:
+def fetch_acs_tracts(year: int, api_key: str | None = None, session=None, parts: Path | None = None,
+                     on_county=None) -> pd.DataFrame:
     """Broadband tables for every Cook and DuPage tract from the ACS 5-year ending in ``year``.
 
     The key comes from ``api_key`` or ``CENSUS_API_KEY``. ``session`` is any
-    object with ``requests.Session``'s ``get`` and ``headers``; by default a
-    ``requests`` session with a timeout, or a ``ReplaySession`` on the
+    object with ``requests.Session``'s ``get`` and ``headers``; by default
+    :func:`api_session` (timeout, retries with back-off), or a ``ReplaySession`` on the
     directory in ``EQUITY_CENSUS_REPLAY``. Every failure is a
     ``CensusAPIError`` naming the cause; the key never appears in it.
+
+    ``parts``: a folder where each county's table is kept as soon as it has
+    arrived (an atomic Parquet write) and taken from on the next try, so an
+    interrupted fetch loses nothing it had received. ``on_county(name)`` is
+    called after each county (a progress bar's tick).
     """
     if isinstance(year, bool) or not isinstance(year, int) or year not in SERVED_YEARS:
         raise CensusAPIError(
             f"ACS 5-year year {year!r} is not available from the Census API: the broadband "
             f"tables are served for {SERVED_YEARS[0]}–{SERVED_YEARS[-1]} (year = last year of "
             f"the 5-year period; {FIRST_YEAR} means 2013–{FIRST_YEAR}).")
-    if session is None:
-        replay_dir = os.environ.get(REPLAY_ENV)
-        session = ReplaySession(replay_dir) if replay_dir else _TimeoutSession()
-    key = (api_key or os.environ.get(KEY_ENV) or "").strip()
-    if not key and not isinstance(session, ReplaySession):
-        raise CensusAPIError(
-            f"No Census API key: set {KEY_ENV} in the environment (or pass api_key). "
-            "Keys are free at https://api.census.gov/data/key_signup.html.")
+    session = session if session is not None else default_session()
+    key = require_key(api_key, session)
 
     log = _ReplyLog(session)
     # The census package insists on a key; recorded replies do not check it.
@@ -96,6 +105,12 @@ def fetch_acs_tracts(year: int, api_key: str | None = None, session=None) -> pd.
     tables = []
     for county, county_name in COUNTIES.items():
         where = f"{county_name} County ({STATE}{county}), ACS 5-year {year}"
+        kept = parts / f"{year}-{STATE}{county}.parquet" if parts is not None else None
+        if kept is not None and kept.exists():
+            tables.append(pd.read_parquet(kept))
+            if on_county:
+                on_county(county_name)
+            continue
         try:
             rows = client.acs5.state_county_tract(API_FIELDS, STATE, county, census.Census.ALL, year=year)
         except CensusAPIError:
@@ -121,10 +136,25 @@ def fetch_acs_tracts(year: int, api_key: str | None = None, session=None) -> pd.
                 "expected a header row of column names, then one row per tract.") from None
         except ValueError:
             raise CensusAPIError(log.describe_unreadable(where, key)) from None
-        tables.append(tidy_tract_rows(rows, year, where))
+        county_table = tidy_tract_rows(rows, year, where)
+        if kept is not None:
+            _write_atomic(county_table, kept)
+        tables.append(county_table)
+        if on_county:
+            on_county(county_name)
     table = pd.concat(tables, ignore_index=True).sort_values(["tract", "variable"], ignore_index=True)
     table.attrs["source"] = reply_source(session, year)
     return table
+
+
+def require_key(api_key: str | None, session) -> str:
+    """The API key (``api_key`` or ``CENSUS_API_KEY``); recorded replies need none. CensusAPIError if missing."""
+    key = (api_key or os.environ.get(KEY_ENV) or "").strip()
+    if not key and not isinstance(session, ReplaySession):
+        raise CensusAPIError(
+            f"No Census API key: set {KEY_ENV} in the environment (or pass api_key). "
+            "Keys are free at https://api.census.gov/data/key_signup.html.")
+    return key
 
 
 def reply_source(session, year: int) -> dict[str, str]:
@@ -303,6 +333,63 @@ class _TimeoutSession(requests.Session):
     def request(self, method, url, **kwargs):
         kwargs.setdefault("timeout", TIMEOUT_SECONDS)
         return super().request(method, url, **kwargs)
+
+
+def api_session(retries: int = RETRIES, backoff: float = BACKOFF_SECONDS) -> requests.Session:
+    """A session for the live API: a timeout, and urllib3's ``Retry`` on the API's busy answers.
+
+    429 (too many requests) and 500/502/503/504 are asked again up to
+    ``retries`` times, waiting ``backoff`` × 2^n seconds between tries (or
+    what the reply's ``Retry-After`` says); connection errors likewise. The
+    last answer is then returned as it is, so its status reaches the message."""
+    session = _TimeoutSession()
+    policy = Retry(total=retries, connect=retries, read=retries, status=retries, backoff_factor=backoff,
+                   status_forcelist=RETRY_STATUSES, allowed_methods=["GET"], respect_retry_after_header=True,
+                   raise_on_status=False)
+    adapter = HTTPAdapter(max_retries=policy)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
+def default_session():
+    """Recorded replies when ``EQUITY_CENSUS_REPLAY`` is set, else :func:`api_session`."""
+    replay_dir = os.environ.get(REPLAY_ENV)
+    return ReplaySession(replay_dir) if replay_dir else api_session()
+
+
+def published_periods(session=None, years=SERVED_YEARS, through: int | None = None) -> list[int]:
+    """The ACS 5-year periods (by last year) whose table B28002 the API serves now.
+
+    Asks each year's definition of B28002_001E (``/data/<year>/acs/acs5/variables/B28002_001E.json``):
+    200 means published, 404 not (yet). Years after ``through`` (default: last calendar year; a period
+    ending in Y is released in December of Y+1) are not asked. Only years the ``census`` package knows
+    can be fetched: a newer release needs the package upgraded (README: upgrading the lock)."""
+    session = session if session is not None else default_session()
+    through = through if through is not None else date.today().year - 1
+    found = []
+    for year in years:
+        if year > through:
+            continue
+        url = f"https://api.census.gov/data/{year}/acs/acs5/variables/{PROBE_VARIABLE}.json"
+        try:
+            reply = session.get(url)
+        except requests.RequestException as error:
+            raise CensusAPIError(f"Could not reach the Census API asking whether ACS 5-year {year} is "
+                                 f"published ({url}): {type(error).__name__}. Check the internet connection.") from None
+        if reply.status_code == 200:
+            found.append(year)
+        elif reply.status_code != 404:
+            raise CensusAPIError(f"The Census API answered HTTP {reply.status_code} asking whether ACS 5-year "
+                                 f"{year} is published ({url}): {_excerpt(reply.text)}")
+    return found
+
+
+def _write_atomic(table: pd.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    table.to_parquet(partial, index=False)
+    partial.replace(path)
 
 
 class _ReplyLog:

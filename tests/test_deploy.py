@@ -94,3 +94,37 @@ def test_the_dockerfile_runs_the_readmes_install_and_build_as_a_non_root_user():
 @pytest.mark.parametrize("name", ["compose.yaml", *[f"kubernetes/{p.name}" for p in (DEPLOY / "kubernetes").glob("*.yaml")]])
 def test_every_manifest_parses(name):
     assert list(yaml.safe_load_all((DEPLOY / name).read_text()))
+
+
+def test_the_december_update_runs_the_update_command_on_the_pods_shared_cache():
+    manifests = _kubernetes()
+    job = manifests["CronJob"]["spec"]
+    minute, hour, day, month, weekday = job["schedule"].split()
+    assert month == "12" and day == "*"  # every day of December
+    assert job["concurrencyPolicy"] == "Forbid"
+    pod = job["jobTemplate"]["spec"]["template"]["spec"]
+    assert pod["containers"][0]["command"][:4] == ["python3", "-m", "equity", "update"]
+
+    def claims(spec):
+        return {volume["name"]: volume.get("persistentVolumeClaim", {}).get("claimName") for volume in spec["volumes"]}
+
+    dashboard = manifests["Deployment"]["spec"]["template"]["spec"]
+    assert claims(pod)["cache"] == claims(dashboard)["cache"] is not None
+
+
+def test_the_systemd_timer_runs_the_update_each_day_of_december():
+    import configparser
+
+    units = {}
+    for name in ("equity-update.service", "equity-update.timer"):
+        parser = configparser.ConfigParser(strict=False, interpolation=None)
+        parser.optionxform = str
+        parser.read(DEPLOY / "systemd" / name)
+        units[name] = parser
+    assert "-m equity update" in units["equity-update.service"]["Service"]["ExecStart"]
+    calendar = units["equity-update.timer"]["Timer"]["OnCalendar"]
+    assert calendar.split()[0].split("-")[1] == "12"
+    analyze = launch.shutil.which("systemd-analyze")
+    if analyze:  # systemd's own reading of the expression, where systemd is installed
+        done = subprocess.run([analyze, "calendar", "--iterations", "3", calendar], capture_output=True, text=True)
+        assert done.returncode == 0 and done.stdout.count("-12-") >= 3
