@@ -1,6 +1,6 @@
 """What a page (or the command line) asks of the loaded data, each answered in one place.
 
-Functions here take the loaded data (``cache.DashboardData``) and give back
+Functions here take the loaded data (``loaded.DashboardData``) and give back
 what a page shows: one measure's rows for a geography and period, the city
 row, the crosswalk of a period, an area's brief, rankings, where the gap
 is, an extract for a choice of areas, measures and periods. Pages format

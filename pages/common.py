@@ -21,6 +21,7 @@ import streamlit as st
 
 from equity import cache, exports, metrics
 from equity.columns import Column
+from equity.loaded import DashboardData
 from equity.errors import EquityError
 
 MAX_PARAM_LENGTH = 200
@@ -47,12 +48,12 @@ _use_app_navigation()
 
 
 @st.cache_resource(show_spinner="Loading ACS data (building the cache on first use)…")
-def dashboard_data() -> cache.DashboardData:
+def dashboard_data() -> DashboardData:
     """The loaded cache, built from the raw snapshot if missing or stale; shared by all sessions."""
     return cache.load()
 
 
-def load_or_stop() -> cache.DashboardData:
+def load_or_stop() -> DashboardData:
     """The dashboard data, or a clear error on the page (and nothing else drawn).
 
     Every page says so at the top when the build holds a synthetic ACS period

@@ -11,7 +11,7 @@ import threading
 import pandas as pd
 import pytest
 
-from equity import cache, config
+from equity import cache, config, pipeline
 from equity.errors import CacheError, SnapshotError
 
 ACS = "acs/R13395758_SL140.csv"
@@ -26,7 +26,7 @@ def test_a_crashed_build_leaves_the_previous_cache_in_use(snapshot_copy, tmp_pat
     def crash(*_args, **_kwargs):
         raise RuntimeError("killed midway")
 
-    monkeypatch.setattr(cache.geography, "ward_crosswalk", crash)
+    monkeypatch.setattr(pipeline.geography, "ward_crosswalk", crash)
     with pytest.raises(CacheError, match="killed midway"):
         cache.build(snapshot_copy.path, root)
     assert cache.current_build(root) == first

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from equity import estimates, geography, metrics, sources
+from equity import estimates, geography, metrics, pipeline, sources
 
 from .conftest import SNAPSHOT
 
@@ -100,3 +100,15 @@ def test_context_has_every_area_and_plausible_values(data):
     assert ctx["area_id"].nunique() == 77
     assert ctx["median_household_income"].between(10_000, 250_000).all()
     assert ctx["poverty_rate_18_64"].between(0, 1).all()
+
+
+def test_context_counts_are_carried_through_the_crosswalk_like_any_estimate():
+    context = pd.DataFrame({"tract": ["a", "b"], "population": [100.0, 300.0], "population_under_18": [10.0, 90.0],
+                            "population_65_plus": [20.0, 30.0], "poverty_18_64": [5.0, 15.0],
+                            "poverty_universe_18_64": [50.0, 150.0], "income_bracket_0": [10.0, 30.0],
+                            "income_bracket_50000": [10.0, 30.0]})
+    crosswalk = pd.DataFrame({"tract": ["a", "b", "b"], "target": ["1", "1", "2"], "weight": [1.0, 0.5, 0.5]})
+    out = pipeline.area_context(context, crosswalk).set_index("area_id")
+    assert out.loc["1", "population"] == 250 and out.loc["2", "population"] == 150
+    assert out.loc["1", "share_under_18"] == pytest.approx(55 / 250)
+    assert out.loc["2", "poverty_rate_18_64"] == pytest.approx(7.5 / 75)
