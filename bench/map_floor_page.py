@@ -11,7 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from pages import map_view
+from dashboard import map_view
 
 st.set_page_config(page_title="Map floor", layout="wide")
 

@@ -9,8 +9,9 @@ headless Debian chromium opens, in a fresh browser context each time and in a sh
 
 "Drawn" means the deck.gl canvas is in the page, the script has finished, and two animation frames
 have passed. Each view is opened once first to warm the server's caches, then ``--repeat`` times;
-the table gives the median seconds, the ratio to the floor, the JSON bytes of the layer data
-(polygons + unreliable markers) and all websocket bytes the browser received for the page.
+the table gives the median seconds, the ratio to the floor and all websocket bytes the browser
+received for the page (the layer's polygons and markers are most of them). Measured from outside:
+nothing here imports the tests or changes the pages.
 Goals (issue 4): <= 1.15x for community areas and wards, <= 1.5x for tracts. No assertions.
 
 Both are served as ``scripts/run-dashboard.sh`` serves the dashboard (``scripts/launch.py``, one
@@ -23,6 +24,8 @@ from __future__ import annotations
 
 import argparse
 import random
+import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -30,17 +33,27 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
 sys.path.insert(0, str(REPO / "scripts"))
-import launch  # noqa: E402  (scripts/launch.py)
-from tests.browser.conftest import (CHROMIUM, CHROMIUM_ARGS, start_server,  # noqa: E402
-                                    stop_server)
+import launch  # noqa: E402  (scripts/launch.py: how scripts/run-dashboard.sh serves the dashboard)
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage"]
 
 CANVAS = '[data-testid="stDeckGlJsonChart"] canvas'
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 GEOGRAPHIES = ("community_area", "ward", "tract")
 TIMEOUT_MS = 120_000
+
+
+def start_server(script: str = "app.py", workers: int = 1) -> tuple[subprocess.Popen, str]:
+    """``script`` served as ``scripts/run-dashboard.sh`` serves the dashboard, on a free loopback port."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    options = ["--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    return launch.start_in_background(workers, port, script, options), f"http://127.0.0.1:{port}"
 
 
 def start_floor(workers: int) -> tuple[subprocess.Popen, str]:
@@ -71,18 +84,6 @@ def open_once(browser, url: str, has_map: bool = True) -> tuple[float, int]:
         return elapsed, received[0]
     finally:
         context.close()
-
-
-def layer_bytes() -> dict[str, int]:
-    """JSON bytes of each geography's layer data, as the map page builds it."""
-    import logging
-
-    logging.getLogger("streamlit").setLevel(logging.ERROR)
-    from pages import common, map_view
-
-    data = common.dashboard_data()
-    return {g: map_view.choropleth(data.folder.name, g, "unconnected", "share", data.latest_year, "quantiles")["bytes"]
-            for g in GEOGRAPHIES}
 
 
 def main() -> None:
@@ -121,21 +122,19 @@ def main() -> None:
                     socket_bytes[name].append(received)
             browser.close()
     finally:
-        stop_server(app)
-        stop_server(floor)
-    sizes = layer_bytes()
+        launch.stop(app)
+        launch.stop(floor)
     floor_s = statistics.median(times["floor: map page, 1 polygon"])
     bare_s = statistics.median(times["bare floor: 1-polygon deck"])
     print(f"Map drawn after navigation, headless chromium, median of {args.repeat} (fresh context each)")
     print(f"{'view':<28}{'median s':>9}{'min s':>7}{'max s':>7}{'ratio':>7}{'goal':>6}{'vs bare':>9}"
-          f"{'layer JSON':>12}{'websocket':>11}")
+          f"{'websocket':>11}")
     goals = {"community_area": 1.15, "ward": 1.15, "tract": 1.5}
     for name in urls:
         median = statistics.median(times[name])
-        size = f"{sizes[name] / 1024:,.0f} KiB" if name in sizes else "—"
         goal = f"{goals[name]:.2f}" if name in goals else ""
         print(f"{name:<28}{median:>9.2f}{min(times[name]):>7.2f}{max(times[name]):>7.2f}{median / floor_s:>7.2f}"
-              f"{goal:>6}{median / bare_s:>9.2f}{size:>12}{statistics.median(socket_bytes[name]) / 1024:>7,.0f} KiB")
+              f"{goal:>6}{median / bare_s:>9.2f}{statistics.median(socket_bytes[name]) / 1024:>7,.0f} KiB")
 
 
 if __name__ == "__main__":

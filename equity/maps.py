@@ -265,11 +265,6 @@ def view_of(boundaries: gpd.GeoDataFrame, width_pixels: int = 620, height_pixels
     return {"longitude": float((west + east) / 2), "latitude": float(middle), "zoom": zoom}
 
 
-def json_size(value) -> int:
-    """Bytes of ``value`` as compact JSON: what the browser receives for a layer."""
-    return len(json.dumps(value, separators=(",", ":")).encode("utf-8"))
-
-
 def _plain(values: dict) -> dict:
     return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in values.items()}
 

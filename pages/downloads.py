@@ -8,7 +8,7 @@ import streamlit as st
 
 from equity import exports, geography, metrics, queries
 from equity.errors import EquityError
-from pages import common
+from dashboard import common
 
 AREA_CHOICES = {"city": "City of Chicago", "community_area": "Community areas", "ward": "Wards (2023 map)",
                 "tract": "Census tracts", exports.CUSTOM: "Custom area (combine several)"}

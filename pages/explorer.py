@@ -13,7 +13,7 @@ import streamlit as st
 
 from equity import compare, geography, metrics, queries
 from equity.errors import EquityError
-from pages import common
+from dashboard import common
 
 GEOGRAPHIES = {"community_area": "Community areas", "ward": "Wards"}
 SINGULAR = {"community_area": "community area", "ward": "ward"}

@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from equity import libraries, maps, metrics, queries
-from pages import common, library_layer, map_view
+from dashboard import common, library_layer, map_view
 
 data = common.load_or_stop()
 build = data.folder.name

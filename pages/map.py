@@ -4,7 +4,7 @@ detail, and the same figures as a sortable table."""
 import streamlit as st
 
 from equity import exports, maps, metrics
-from pages import common, library_layer, map_view
+from dashboard import common, library_layer, map_view
 
 data = common.load_or_stop()
 build = data.folder.name

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from equity import estimates, exports, geography, metrics, queries, sources
-from pages import common
+from dashboard import common
 
 HANDBOOK = ("U.S. Census Bureau, *Understanding and Using American Community Survey Data: What All Data Users "
             "Need to Know* (2020)")

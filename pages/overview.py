@@ -6,7 +6,7 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from equity import estimates, exports, queries
-from pages import common
+from dashboard import common
 
 HEADLINE_METRICS = ["unconnected", "no_computer", "high_speed_broadband"]
 SHORT_LABELS = {"unconnected": "Without an internet subscription",

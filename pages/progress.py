@@ -7,7 +7,7 @@ import streamlit as st
 
 from equity import metrics, queries, targets
 from equity.errors import ValidationError
-from pages import common
+from dashboard import common
 
 data = common.load_or_stop()
 build = str(data.folder)  # the build folder: a rebuilt or another cache is a new entry

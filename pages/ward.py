@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from equity import maps, metrics, queries
-from pages import common, map_view
+from dashboard import common, map_view
 
 HEADLINE = "unconnected"
 

@@ -47,3 +47,32 @@ def test_the_library_has_no_import_cycle():
 
 def test_the_writer_imports_nothing_above_metrics():
     assert library_imports()["exports"] <= BELOW_THE_ANALYSES
+
+
+SERVING = "serving.py"  # pages/serving.py: app.py's serving hooks (its own issue), not a page
+
+
+def test_pages_holds_only_the_page_scripts_app_py_navigates_to():
+    from tests.test_data_dictionary_pages import PAGES
+
+    scripts = {path.name for path in (config.REPO_ROOT / "pages").glob("*.py")} - {SERVING}
+    assert scripts == {page.removeprefix("pages/") for page in PAGES}
+
+
+def test_streamlit_internals_are_touched_in_one_module_only():
+    """Private Streamlit or pydeck names (``streamlit.<module>`` imports, ``PagesManager``, a deck's
+    ``_tooltip``) appear only in dashboard/streamlit_internals.py."""
+    public = ("streamlit.testing", "streamlit.errors")
+    touched = []
+    for folder in ("equity", "dashboard", "pages"):
+        for path in (config.REPO_ROOT / folder).glob("*.py"):
+            if path.name in ("streamlit_internals.py", SERVING):
+                continue
+            text = path.read_text(encoding="utf-8")
+            for node in ast.walk(ast.parse(text)):
+                if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(("streamlit.", "pydeck.")):
+                    if not node.module.startswith(public):
+                        touched.append(f"{folder}/{path.name}: from {node.module} import ...")
+            if "PagesManager" in text or "._tooltip" in text:
+                touched.append(f"{folder}/{path.name}: PagesManager or a deck's _tooltip")
+    assert not touched, touched

@@ -1,4 +1,4 @@
-"""``pages.common.chart``: an Altair chart drawn from a spec made once per distinct input, identical to
+"""``dashboard.common.chart``: an Altair chart drawn from a spec made once per distinct input, identical to
 what ``st.altair_chart`` draws."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ def _script():
     import pandas as pd
     import streamlit as st
 
-    from pages import common
+    from dashboard import common
 
     calls = st.session_state.setdefault("calls", [])
 

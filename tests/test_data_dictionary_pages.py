@@ -1,7 +1,7 @@
 """Every table a page offers for download comes with a data dictionary that explains each column.
 
 The pages are read from app.py's ``st.Page`` calls, so a page added to the
-navigation is covered without touching this file. ``pages.common.download_extract``
+navigation is covered without touching this file. ``dashboard.common.download_extract``
 is replaced by a spy that records each table with the columns the library
 declares for it (the pages call it through the module at run time) and then
 draws the buttons as usual.
@@ -17,7 +17,7 @@ import pytest
 
 from equity import config, exports, libraries, metrics
 from equity.columns import Column
-from pages import common
+from dashboard import common
 from tests.conftest import open_app_page
 
 APP = config.REPO_ROOT / "app.py"

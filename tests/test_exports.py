@@ -21,7 +21,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from equity import cache, census_api, config, exports, geography, metrics, queries
-from pages import common
+from dashboard import common
 
 from .conftest import SNAPSHOT
 

@@ -207,7 +207,7 @@ def test_picking_another_ward_updates_the_brief_and_the_url():
 def test_drawing_the_map_pages_leaves_the_shared_cached_layers_as_computed(data):
     """``map_view`` caches layers with ``st.cache_resource``: one object shared by every reader. A page that
     changed it (adding a property, dropping a feature) would change every later reader's map."""
-    from pages import map_view
+    from dashboard import map_view
 
     build, year = data.folder.name, data.latest_year
     views = {("community_area", "share"): None, ("ward", "share"): None, ("tract", "share"): None,

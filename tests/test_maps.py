@@ -233,11 +233,6 @@ def test_view_fits_the_boundaries_inside_the_map(squares):
     assert west < view["longitude"] < east
 
 
-def test_json_size_counts_compact_ascii_json_bytes_as_the_deck_sends_them():
-    value = {"a": [1, 2], "b": "é"}
-    assert maps.json_size(value) == len('{"a":[1,2],"b":"\\u00e9"}')
-
-
 # ---- ranks in words ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("number, word", [(1, "1st"), (2, "2nd"), (3, "3rd"), (4, "4th"), (11, "11th"),

@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from equity import cache, census_api, config, targets
-from pages import common
+from dashboard import common
 
 from .conftest import SNAPSHOT, open_app_page
 

@@ -35,7 +35,7 @@ TIMEOUT = 180
 NOTICE_LIMIT = 400
 """Longest a notice may be: the sentence, a label and at most 40 characters of the value, escaped."""
 SHOWN_LIMIT = 40
-"""Characters of a bad value quoted in its notice (pages.common._shown)."""
+"""Characters of a bad value quoted in its notice (dashboard.common._shown)."""
 MARKUP = set("*[]<>$\\~|{}:`#!")
 """Characters that could start markdown, HTML, LaTeX or Streamlit directives: none may appear outside code."""
 URL_READERS = ("url_choice", "url_list")

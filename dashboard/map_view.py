@@ -2,21 +2,20 @@
 and the tables describing one area (its figures and what it contains).
 
 Nothing here computes an estimate: classes, colours, comparisons and the compact GeoJSON come from
-``equity.maps``; numbers are formatted with ``pages.common``.
+``equity.maps``; numbers are formatted with ``dashboard.common``.
 """
 
 from __future__ import annotations
 
 import html
-import json
 
 import pandas as pd
 import pydeck as pdk
 import streamlit as st
-from pydeck.bindings.json_tools import default_serialize
 
+from dashboard import common, streamlit_internals
+from dashboard.streamlit_internals import CompactDeck
 from equity import compare, estimates, maps, metrics, queries
-from pages import common
 
 GEOGRAPHIES = {"community_area": "Community areas", "ward": "Wards", "tract": "Census tracts"}
 GEOGRAPHY_SINGULAR = {"community_area": "community area", "ward": "ward", "tract": "census tract"}
@@ -31,25 +30,6 @@ OUTLINE_PIXELS = 0.6
 MARKER_FILL = [255, 255, 255]
 MARKER_RING_COLOUR = [20, 20, 20]
 MARKER_RING_PIXELS = 1.5
-
-
-class CompactDeck(pdk.Deck):
-    """A pydeck Deck whose JSON has no indentation: pydeck indents by 2, which more than doubles what
-    Streamlit sends for a layer of polygon coordinates."""
-
-    def to_json(self):
-        return json.dumps(self, sort_keys=True, default=default_serialize, separators=(",", ":"))
-
-
-class PreparedDeck(CompactDeck):
-    """A deck whose JSON was made before: ``st.pydeck_chart`` reads only its ``to_json``, its tooltip and
-    its ``layers`` (none left to convert)."""
-
-    def __init__(self, json_text: str, tooltip):
-        self._json, self._tooltip, self.layers = json_text, tooltip, []
-
-    def to_json(self):
-        return self._json
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
@@ -72,7 +52,7 @@ def deck(layers: list[pdk.Layer], view: dict, tooltip: dict | None = None,
                        tooltip=tooltip or False)
     if same_deck_as is None:
         return made
-    return PreparedDeck(_deck_json(same_deck_as, made), made._tooltip)
+    return streamlit_internals.prepared(made, _deck_json(same_deck_as, made))
 
 
 def area_layer(features: dict, layer_id: str = AREA_LAYER, pickable: bool = True) -> pdk.Layer:
@@ -203,8 +183,7 @@ def choropleth(build: str, geography_name: str, metric_key: str, mode: str, year
                                 "areas": int(counts.get(number, 0))})
     return {"features": features, "markers": markers, "marker_features": rings, "legend": legend_rows,
             "higher_is_darker": higher_is_darker, "no_estimate": int((~present).sum()),
-            "unreliable": len(unreliable), "areas": len(rows), "view": view_state,
-            "bytes": maps.json_size(with_markers(features, rings))}
+            "unreliable": len(unreliable), "areas": len(rows), "view": view_state}
 
 
 def features_of(view: dict, area_ids, extra: dict[str, dict] | None = None,

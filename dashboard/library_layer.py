@@ -17,7 +17,7 @@ import pydeck as pdk
 import streamlit as st
 
 from equity import libraries, metrics, queries
-from pages import common, map_view
+from dashboard import common, map_view
 
 BRANCH_LAYER = "library-branches"
 BRANCH_COLOUR = [217, 95, 2]

@@ -19,32 +19,16 @@ from collections.abc import Callable, Mapping, Sequence
 import pandas as pd
 import streamlit as st
 
+from dashboard import streamlit_internals
 from equity import cache, exports, metrics
 from equity.columns import Column
-from equity.loaded import DashboardData
 from equity.errors import EquityError
+from equity.loaded import DashboardData
 
 MAX_PARAM_LENGTH = 200
 
 
-def _use_app_navigation() -> None:
-    """Route every request through app.py's ``st.navigation``.
-
-    A fresh Streamlit server treats a ``pages/`` folder as old-style
-    directory routing until app.py first calls ``st.navigation``: a deep
-    link such as ``/map?geography=ward`` opened before anyone loaded the home
-    page would run the page file without app.py (wrong sidebar, no page
-    config). When that happens, switch the server to app.py's navigation and
-    rerun; the URL and its query parameters are kept.
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
-
-
-_use_app_navigation()
+streamlit_internals.use_app_navigation()
 
 
 @st.cache_resource(show_spinner="Loading ACS data (building the cache on first use)…")
@@ -186,15 +170,9 @@ def metric_label(key: str) -> str:
 
 # ---- charts --------------------------------------------------------------------
 
-try:  # Streamlit's own Altair conversion (theme and Arrow datasets exactly as st.altair_chart makes them)
-    from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec as _altair_spec
-except ImportError:  # a Streamlit without it: charts are converted on every run instead
-    _altair_spec = None
-
-
 @st.cache_resource(show_spinner=False, max_entries=256)
 def _chart_spec(builder_id: str, _builder: Callable, arguments: tuple) -> dict:
-    return _altair_spec(_builder(*arguments))
+    return streamlit_internals.altair_spec(_builder(*arguments))
 
 
 def chart(builder: Callable, *arguments, into=None, **options) -> None:
@@ -209,9 +187,6 @@ def chart(builder: Callable, *arguments, into=None, **options) -> None:
     arguments.
     """
     place = into if into is not None else st
-    if _altair_spec is None:
-        place.altair_chart(builder(*arguments), **options)
-        return
     builder_id = f"{builder.__code__.co_filename}:{builder.__qualname__}"
     place.vega_lite_chart(spec=copy.deepcopy(_chart_spec(builder_id, builder, arguments)), **options)
 
