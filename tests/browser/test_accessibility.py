@@ -42,7 +42,7 @@ from axe_playwright_python.sync_playwright import Axe
 
 from tests.conftest import open_app_page
 
-from .conftest import open_page, wait_until_idle
+from .conftest import open_page
 
 pytestmark = pytest.mark.browser
 
@@ -63,6 +63,10 @@ MORE_OF_A_PAGE = [  # links that draw controls the plain page does not
     "explorer?tmetric=no_computer&compare=8,32,28&custom=8,32",
 ]
 MAX_TABS_PER_WALK = 1500
+#: What must be drawn before a page is checked (maps and grids take focus only once drawn): the page's
+#: title and every chart, map and grid shown.
+DRAWN = '[data-testid="stMain"] :is([data-testid="stHeading"], [data-testid="stDeckGlJsonChart"], ' \
+        '[data-testid="stDataFrame"], [data-testid="stVegaLiteChart"])'
 
 # Marks each visible control of the main area not yet marked; returns how many controls are marked.
 MARK_CONTROLS = """(kinds) => {
@@ -98,6 +102,16 @@ FOCUS = """() => {
 }"""
 
 
+# True once the tab at ``index`` of the focused tab list has focus, is selected and shows its panel.
+TAB_SHOWN = """(index) => {
+  const e = document.activeElement;
+  if (!e || e.getAttribute('role') !== 'tab' || e.getAttribute('aria-selected') !== 'true') return false;
+  const tabs = [...e.closest('[role="tablist"]').querySelectorAll('[role="tab"]')];
+  const panel = document.getElementById(e.getAttribute('aria-controls'));
+  return tabs.indexOf(e) === index && (!panel || panel.checkVisibility());
+}"""
+
+
 def _page_urls(page, base: str) -> list[str]:
     open_page(page, base)
     links = page.locator('[data-testid="stSidebarNav"] a')
@@ -110,9 +124,7 @@ def test_every_page_has_no_serious_or_critical_axe_violations(page, streamlit_se
     axe = Axe()
     problems = []
     for url in _page_urls(page, streamlit_server):
-        open_page(page, url)
-        page.wait_for_timeout(500)
-        wait_until_idle(page)
+        open_page(page, url, DRAWN, count="all")
         results = axe.run(page)
         for violation in results.response["violations"]:
             if violation["impact"] in BLOCKING:
@@ -144,12 +156,12 @@ def _tab_walk(page, tab_steps: int, reached: set[str]) -> bool:
             reached.add(focus["control"])
         if focus["closedExpander"]:
             page.keyboard.press("Enter")
-            page.wait_for_timeout(300)
+            page.wait_for_function("() => document.activeElement.closest('details').open")
             _mark(page)
         if focus["tabs"] and focus["control"] not in stepped:
-            for _ in range(min(tab_steps, focus["tabs"] - 1 - focus["tab"])):
+            for step in range(min(tab_steps, focus["tabs"] - 1 - focus["tab"])):
                 page.keyboard.press("ArrowRight")
-                page.wait_for_timeout(300)
+                page.wait_for_function(TAB_SHOWN, arg=focus["tab"] + step + 1)
                 _mark(page)
                 reached.add(page.evaluate(FOCUS)["control"])
             stepped.add(page.evaluate(FOCUS)["control"])
@@ -158,8 +170,7 @@ def _tab_walk(page, tab_steps: int, reached: set[str]) -> bool:
 
 def _unreached_controls(page, url: str) -> tuple[list[str], int]:
     """Walk ``url`` by keyboard; the names of the controls focus never reached, and how many there are."""
-    open_page(page, url)
-    page.wait_for_timeout(1500)  # maps and grids draw after the script run ends
+    open_page(page, url, DRAWN, count="all")  # maps and grids draw after the script run ends
     _mark(page)
     tab_counts = page.evaluate("() => [...document.querySelectorAll('[data-testid=\"stMain\"] [role=\"tablist\"]')]"
                                ".map(list => list.querySelectorAll('[role=\"tab\"]').length)")
@@ -185,9 +196,10 @@ def test_keyboard_reaches_every_control_on_every_page(page, streamlit_server):
 
 def test_keyboard_walk_notices_a_control_taken_out_of_the_tab_order(page, streamlit_server):
     """The walk is not vacuous: a selectbox removed from the tab order is reported by name."""
-    open_page(page, f"{streamlit_server}/map")
-    page.evaluate("() => document.querySelectorAll('[data-testid=\"stSelectbox\"] input')"
-                  ".forEach(input => input.setAttribute('tabindex', '-1'))")
+    open_page(page, f"{streamlit_server}/map", DRAWN, count="all")
+    hidden = page.evaluate("() => [...document.querySelectorAll('[data-testid=\"stSelectbox\"] input')]"
+                           ".map(input => { input.setAttribute('tabindex', '-1'); return input.id; })")
+    assert hidden, "the map page drew no selectbox"
     _mark(page)
     reached: set[str] = set()
     assert _tab_walk(page, 0, reached)
@@ -201,13 +213,14 @@ def test_keyboard_walk_notices_a_control_taken_out_of_the_tab_order(page, stream
 @pytest.mark.parametrize("path", ["map", "ward?ward=20", "libraries"])
 def test_a_map_reached_by_tab_shows_that_it_has_focus(page, streamlit_server, path):
     """deck.gl's focusable layer has no outline of its own; the map pages draw one (WCAG 2.4.7)."""
-    open_page(page, f"{streamlit_server}/{path}")
-    page.wait_for_selector('[data-testid="stDeckGlJsonChart"] canvas', state="attached")
+    open_page(page, f"{streamlit_server}/{path}", '[data-testid="stDeckGlJsonChart"]')
     for _ in range(200):
         page.keyboard.press("Tab")
         if page.evaluate("() => document.activeElement.matches('[data-testid=\"stDeckGlJsonChart\"] canvas, "
                          "[data-testid=\"stDeckGlJsonChart\"] [tabindex=\"0\"]')"):
             break
+    else:
+        pytest.fail("Tab never reached the map")
     outline = page.evaluate("() => { const s = getComputedStyle(document.activeElement);"
                             " return {style: s.outlineStyle, width: parseFloat(s.outlineWidth)}; }")
     assert outline["style"] != "none" and outline["width"] >= 2, outline
@@ -287,8 +300,7 @@ def _contrast_on_white(css_colour: str, opacity: float) -> float:
 
 @pytest.mark.parametrize("path", ["/progress", "/explorer", "/libraries"])
 def test_text_inside_charts_has_aa_contrast(page, streamlit_server, path):
-    open_page(page, streamlit_server + path)
-    page.wait_for_selector("[data-testid='stVegaLiteChart'] svg text", timeout=30_000)
+    open_page(page, streamlit_server + path, "[data-testid='stVegaLiteChart']", count="all")
     texts = page.evaluate(CHART_TEXT)
     assert texts, "no chart text found"
     faint = sorted({f"{t['text']!r} ({t['fill']}, {_contrast_on_white(t['fill'], t['opacity']):.2f}:1)"

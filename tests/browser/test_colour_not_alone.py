@@ -29,6 +29,8 @@ from .conftest import open_page
 
 pytestmark = pytest.mark.browser
 
+CHART = "[data-testid='stVegaLiteChart']"
+
 # The rows of the HTML legends drawn beside the maps: each row's symbol (its colour and shape) and text.
 LEGEND_ROWS = """() => [...document.querySelectorAll('.equity-legend > div')].map(row => {
   const symbol = row.querySelector('span[style*="display:inline-block"], span[style*="display: inline-block"]');
@@ -137,10 +139,9 @@ def test_libraries_map_names_its_classes_and_lists_the_flagged_areas_it_outlines
 
 
 def test_libraries_partial_year_is_hollow_and_labelled_and_changes_carry_a_sign(page, streamlit_server, data):
-    open_page(page, f"{streamlit_server}/libraries")
+    open_page(page, f"{streamlit_server}/libraries", CHART)
     chart = page.get_by_test_id("stVegaLiteChart").first
     chart.scroll_into_view_if_needed()
-    chart.locator("svg").wait_for()
     symbols = chart.evaluate("""chart => [...chart.querySelectorAll('.role-legend-entry .role-scope > g')]
         .map(entry => ({label: entry.querySelector('.role-legend-label text').textContent,
                         fill: entry.querySelector('.role-legend-symbol path').getAttribute('fill')}))""")
@@ -187,7 +188,7 @@ def test_progress_milestone_bars_have_their_figures_in_words(page, streamlit_ser
 
 
 def test_where_the_gap_is_marks_the_half_with_a_labelled_line_not_only_darker_bars(page, streamlit_server, data):
-    open_page(page, f"{streamlit_server}/progress")
+    open_page(page, f"{streamlit_server}/progress", CHART, count="all")
     gap = targets.gap_concentration(data.metrics, "community_area", "unconnected", data.latest_year)
     holding_half = int(gap["holds_first_half"].sum())
     chart = page.get_by_test_id("stVegaLiteChart").filter(has_text="Together hold half")
@@ -213,7 +214,7 @@ def test_where_the_gap_is_marks_the_half_with_a_labelled_line_not_only_darker_ba
 # ---- explorer ------------------------------------------------------------------------------------------------
 
 def test_explorer_comparison_with_the_city_has_a_shape_and_words_for_each_colour(page, streamlit_server, data):
-    open_page(page, f"{streamlit_server}/explorer")
+    open_page(page, f"{streamlit_server}/explorer", CHART)
     rows = data.metrics[data.metrics["year"] == data.latest_year]
     city = rows[(rows["geography"] == "city") & (rows["metric"] == "unconnected")].iloc[0]
     ranked = compare.ranking(rows[(rows["geography"] == "community_area") & (rows["metric"] == "unconnected")], city)

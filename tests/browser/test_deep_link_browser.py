@@ -10,8 +10,7 @@ pytestmark = pytest.mark.browser
 def test_a_deep_link_to_a_fresh_server_shows_the_app_navigation_and_keeps_the_query(page, data):
     process, url = start_server()
     try:
-        open_page(page, f"{url}/map?geography=ward")
-        page.wait_for_timeout(500)
+        open_page(page, f"{url}/map?geography=ward", '[data-testid="stSidebarNav"] a')
         nav = page.get_by_test_id("stSidebarNav").inner_text()
         assert "Overview" in nav and "Neighborhood explorer" in nav
         assert "common" not in nav.split()

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import math
+import time
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from equity import libraries, maps
 
-from .conftest import open_page, wait_until_idle
+from .conftest import after_rerun, open_page, wait_until_idle
 
 pytestmark = pytest.mark.browser
 
+MAP = '[data-testid="stDeckGlJsonChart"]'
 TILE_PIXELS = 512  # deck.gl's Web Mercator world is 512 pixels across at zoom 0
 
 
@@ -31,22 +34,31 @@ def _branch_pixel(chart_box: dict, view: dict, longitude: float, latitude: float
             chart_box["y"] + chart_box["height"] / 2 + y - centre_y)
 
 
-def _hover_tooltip(page, chart, view: dict, branch) -> str:
-    """Hover over the branch (and a few pixels around it) until the deck's tooltip appears; its text."""
+#: The text of the deck's tooltip once it is shown, or null.
+TOOLTIP = """() => { const tip = document.querySelector('.deck-tooltip');
+  return tip && tip.checkVisibility() && tip.innerText.trim() ? tip.innerText : null; }"""
+
+
+def _hover_tooltip(page, chart, view: dict, branch, wanted, timeout: float = 30) -> str:
+    """Hover over the branch (and a few pixels around it), again and again, until the deck's tooltip reads
+    as ``wanted(text)`` expects (a deck redraws its layers after the script's run, and its tooltip follows
+    the pointer's next move) or ``timeout`` s have passed; the tooltip's last text ("" if none appeared)."""
+    wait_until_idle(page, MAP)  # the deck draws its layers after the element appears
     chart.scroll_into_view_if_needed()
-    page.wait_for_timeout(1500)  # the deck draws its layers after the element appears
     box = chart.bounding_box()
     x, y = _branch_pixel(box, view, branch["longitude"], branch["latitude"])
-    tooltip = page.locator(".deck-tooltip")
-    for dx, dy in [(0, 0), (2, 0), (-2, 0), (0, 2), (0, -2), (4, 4), (-4, -4), (4, -4), (-4, 4)]:
-        page.mouse.move(x + dx - 30, y + dy - 30)
-        page.mouse.move(x + dx, y + dy, steps=5)
-        page.wait_for_timeout(400)
-        if tooltip.count() and tooltip.first.is_visible():
-            text = tooltip.first.inner_text()
-            if text.strip():
+    text, deadline = "", time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for dx, dy in [(0, 0), (2, 0), (-2, 0), (0, 2), (0, -2), (4, 4), (-4, -4), (4, -4), (-4, 4)]:
+            page.mouse.move(x + dx - 30, y + dy - 30)
+            page.mouse.move(x + dx, y + dy, steps=5)
+            try:  # the tooltip follows a move within a frame or two; a point off every shape shows none
+                text = page.wait_for_function(TOOLTIP, polling="raf", timeout=2_000).json_value()
+            except PlaywrightTimeout:
+                continue
+            if wanted(text):
                 return text
-    return ""
+    return text
 
 
 def _largest_branch(data, year: int):
@@ -64,18 +76,18 @@ def _view(data) -> dict:
 def test_branch_tooltip_appears_when_the_layer_is_turned_on(page, streamlit_server, data):
     year = max(libraries.full_years(libraries.annual_sessions(data.library_table("sessions"))))
     branch, sessions = _largest_branch(data, year)
-    open_page(page, f"{streamlit_server}/libraries")
+    open_page(page, f"{streamlit_server}/libraries", MAP)
     chart = page.get_by_test_id("stDeckGlJsonChart").first
     toggle = page.get_by_text("Show public library branches")
 
-    toggle.click()
-    wait_until_idle(page)
-    off = _hover_tooltip(page, chart, _view(data), branch)
-    assert branch["branch"] not in off  # the area under it answers, not the branch
+    with after_rerun(page, MAP):
+        toggle.click()
+    off = _hover_tooltip(page, chart, _view(data), branch, lambda text: branch["branch"] not in text)
+    assert off and branch["branch"] not in off  # the area under it answers, not the branch
 
-    toggle.click()
-    wait_until_idle(page)
-    text = _hover_tooltip(page, chart, _view(data), branch)
+    with after_rerun(page, MAP):
+        toggle.click()
+    text = _hover_tooltip(page, chart, _view(data), branch, lambda text: branch["branch"] in text)
     assert branch["branch"] in text
     assert branch["address"] in text
     assert f"Public computer sessions in {year}: {sessions:,.0f}" in text
@@ -85,10 +97,11 @@ def test_branch_tooltip_appears_when_the_layer_is_turned_on(page, streamlit_serv
 def test_map_page_branch_layer_turns_on_and_shows_its_tooltip(page, streamlit_server, data):
     year = max(libraries.full_years(libraries.annual_sessions(data.library_table("sessions"))))
     branch, sessions = _largest_branch(data, year)
-    open_page(page, f"{streamlit_server}/map")
-    page.get_by_text("Show public library branches").click()
-    wait_until_idle(page)
-    text = _hover_tooltip(page, page.get_by_test_id("stDeckGlJsonChart").first, _view(data), branch)
+    open_page(page, f"{streamlit_server}/map", MAP)
+    with after_rerun(page, MAP):
+        page.get_by_text("Show public library branches").click()
+    text = _hover_tooltip(page, page.get_by_test_id("stDeckGlJsonChart").first, _view(data), branch,
+                          lambda text: branch["branch"] in text)
     assert branch["branch"] in text
     assert f"Public computer sessions in {year}: {sessions:,.0f}" in text
     assert "{" not in text  # every field of the shared template is filled

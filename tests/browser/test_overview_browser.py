@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from .conftest import open_page, wait_until_idle
+from .conftest import after_rerun, open_page
 
 pytestmark = pytest.mark.browser
 
@@ -23,7 +23,7 @@ def test_overview_links_into_the_neighborhood_explorer(page, streamlit_server):
     open_page(page, streamlit_server)
     for figure in ["without a computer", "cable, fiber or DSL"]:
         assert page.get_by_test_id("stMetric").filter(has_text=figure).count() == 1
-    page.get_by_test_id("stPageLink").filter(has_text="Neighborhood explorer").click()
-    wait_until_idle(page)
+    with after_rerun(page, '[data-testid="stDataFrame"]'):
+        page.get_by_test_id("stPageLink").filter(has_text="Neighborhood explorer").click()
     assert page.url.split("?")[0].endswith("/explorer")
     assert page.get_by_role("heading", name="Neighborhood explorer").is_visible()

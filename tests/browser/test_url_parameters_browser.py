@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
-from .conftest import open_page, wait_until_idle
+from .conftest import open_page, script_runs, wait_until_idle
 
 pytestmark = pytest.mark.browser
 
@@ -49,8 +49,9 @@ def notice_for(page, name: str):
 
 
 def assert_page_works(page) -> None:
-    # the table's code arrives as its own file the first time a browser shows one: wait for it
-    page.get_by_test_id("stDataFrame").first.wait_for(state="visible", timeout=30_000)
+    # the table's code arrives as its own file the first time a browser shows one: wait for it to be drawn
+    wait_until_idle(page, '[data-testid="stDataFrame"]')
+    assert page.get_by_test_id("stDataFrame").first.is_visible()
     assert page.get_by_test_id("stException").count() == 0
 
 
@@ -102,10 +103,11 @@ def test_a_100000_character_value_reaching_a_page_gets_a_short_notice(watched, s
     start = f"/{path}?{urlencode(kept)}"
     open_page(page, streamlit_server + start)
     long_url = f"/{path}?{urlencode({**kept, name: '<b>' * 33_334})}"
+    runs = script_runs(page)
     page.evaluate("([long, start]) => { history.pushState(null, '', long); history.pushState(null, '', start);"
                   " history.back(); }", [long_url, start])
     page.wait_for_function(f"() => !location.search.includes('%3Cb%3E') && location.search.includes('{name}=')")
-    wait_until_idle(page)
+    wait_until_idle(page, since=runs)
     text = notice_for(page, name).inner_text()
     assert len(text) <= NOTICE_LIMIT and "<b>" * 14 not in text
     assert notice_for(page, name).locator(MARKUP_ELEMENTS).count() == 0
@@ -115,7 +117,7 @@ def test_a_100000_character_value_reaching_a_page_gets_a_short_notice(watched, s
 
 
 def test_a_100000_character_link_opened_directly_does_not_stop_the_server(watched, streamlit_server, data):
-    """The web server may refuse a request line this long (HTTP 400; the proxy of scripts/serve.py: 414 with a
+    """The web server may refuse a request line this long (HTTP 400; HAProxy in front of the dashboard: 414 with a
     message naming why) or pass it on; either way the next load works."""
     page = watched
     long_link = f"{streamlit_server}/ward?ward={'x' * 100_000}"
@@ -125,7 +127,7 @@ def test_a_100000_character_link_opened_directly_does_not_stop_the_server(watche
         except Exception as refused:  # chromium reports an error status of the document as a navigation failure
             assert "ERR_HTTP_RESPONSE_CODE_FAILURE" in str(refused)
     if answer.value.status == 200:
-        wait_until_idle(page)
+        wait_until_idle(page, since=0)
         assert len(notice_for(page, "ward").inner_text()) <= NOTICE_LIMIT
         assert page.get_by_test_id("stException").count() == 0
     elif answer.value.status == 414:
