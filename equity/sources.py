@@ -177,11 +177,3 @@ def tidy(table: pd.DataFrame) -> pd.DataFrame:
     table["moe"] = table["moe"].astype(float)
     table["note"] = table["note"].fillna("").astype(str)
     return table.sort_values(["year", "tract", "variable"], ignore_index=True)
-
-
-def wide(table: pd.DataFrame, index: str | list[str] = "tract") -> pd.DataFrame:
-    """Pivot a tidy table to one row per area: ``<variable>`` and ``<variable>_moe`` columns."""
-    est = table.pivot_table(index=index, columns="variable", values="estimate", aggfunc="first", dropna=False)
-    moe = table.pivot_table(index=index, columns="variable", values="moe", aggfunc="first", dropna=False)
-    moe.columns = [f"{c}_moe" for c in moe.columns]
-    return pd.concat([est, moe], axis=1)
