@@ -50,8 +50,8 @@ CUSTOM_ID = "custom"
 
 # ---- the columns of the explorer's tables, declared once -------------------------------------------
 
-_TEST = (f"difference = a − b, MOE = √(MOE_a² + MOE_b²); significant when |Z| > {estimates.Z_90}, Z = difference / "
-         f"(MOE / {estimates.Z_90}) (ACS handbook 2020, ch. 7 and 8)")
+_TEST = (f"{estimates.FORMULAS['difference_moe']}; significant when |Z| > {estimates.Z_90}, "
+         f"{estimates.FORMULAS['z']}, {estimates.FORMULAS['standard_error']} (ACS handbook 2020, ch. 7 and 8)")
 SIDE = Column("side", "Side", "The side of the city the area is on, one of the City's nine: " + ", ".join(SIDES) + ".",
               f"Community areas: the City's standard assignment (project file {SIDES_FILE.name}). Wards: the side "
               "where most of the ward's households live (ACS 2017–2021 households in each ward × community area "
@@ -61,7 +61,7 @@ COMPARED_WITH_CITY = Column(
     f"Whether the area's share of households (its households, for a measure without a share) differs from the City "
     f"of Chicago's: '{HIGHER_THAN_CITY}', '{LOWER_THAN_CITY}', '{NOT_DIFFERENT}', or '{NO_ESTIMATE}' where the "
     "area's figure is missing.",
-    f"a = area, b = city; {_TEST}. The area is part of the city; like the Census Bureau's tools the test ignores "
+    f"A = area, B = city; {_TEST}. The area is part of the city; like the Census Bureau's tools the test ignores "
     "that, which makes it cautious.")
 RANK = Column("rank", "Rank (1 = highest)", "Rank of the area's estimate among all areas of its kind with an estimate "
               "(1 = highest; tied areas share the best rank).", "Ranked on the estimate alone.")
@@ -75,13 +75,13 @@ RANK_WORST = Column("rank_worst", "Possible ranks: worst", "Worst rank the area 
                     f"{estimates.Z_90}).")
 SIGNIFICANCE = Column("comparison", "Significance (90% test)",
                       "Whether the area differs from the first area chosen: 'higher than …', 'lower than …', "
-                      f"'{NOT_DIFFERENT}', or '{NO_ESTIMATE}'.", f"a = area, b = first area; {_TEST}.")
+                      f"'{NOT_DIFFERENT}', or '{NO_ESTIMATE}'.", f"A = area, B = first area; {_TEST}.")
 COMPARED_ON = Column("compared_on", "Compared on", "What is compared: the share of households, or households for a "
                      "measure without a share.")
 DIFFERENCE = Column("difference", "Difference (estimate)", "The area's figure minus the first area's: shares as "
-                    "fractions (0.05 = 5 percentage points), households as counts.", "a − b")
+                    "fractions (0.05 = 5 percentage points), households as counts.", "A − B, A = area, B = first area")
 DIFFERENCE_MOE = Column("difference_moe", "Difference MOE (90%)", "Margin of error of the difference.",
-                        "√(MOE_a² + MOE_b²) (ACS handbook ch. 8)")
+                        estimates.FORMULAS["difference_moe"] + " (ACS handbook ch. 8)")
 CITY_SHARE = Column("city_share", "City share", "The City of Chicago's share of households for the measure, as a "
                     "fraction from 0 to 1.", "share = estimate / universe")
 
@@ -90,7 +90,7 @@ def difference_from(area_name: str) -> Column:
     """The column giving each area's difference from ``area_name`` in words."""
     return Column("difference_in_words", f"Difference from {area_name} ± MOE",
                   f"The area's figure minus {area_name}'s, ± its 90% margin of error, in words (shares in percentage "
-                  "points).", f"√(MOE of the area² + MOE of {area_name}²) (ACS handbook ch. 8)")
+                  "points).", f"{estimates.FORMULAS['difference_moe']}, A = area, B = {area_name} (ACS handbook ch. 8)")
 
 
 # ---- sides of the city ---------------------------------------------------------

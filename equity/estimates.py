@@ -31,6 +31,21 @@ from equity.errors import ValidationError
 Z_90 = 1.645
 """z of the 90% confidence level that ACS MOEs are published at (2006 onwards)."""
 
+FORMULAS = {
+    "sum": "MOE of the sum = √( MOE₁² + MOE₂² + … + MOEₙ² )",
+    "share": "share p = X ÷ Y",
+    "share_moe": "MOE of the share = √( MOE(X)² − p² × MOE(Y)² ) ÷ Y",
+    "share_moe_fallback": "MOE of the share = √( MOE(X)² + p² × MOE(Y)² ) ÷ Y",
+    "difference_moe": "MOE of A − B = √( MOE(A)² + MOE(B)² )",
+    "z": "Z = (A − B) ÷ √( SE(A)² + SE(B)² )",
+    "standard_error": f"standard error SE = MOE ÷ {Z_90}",
+    "overlap_moe": "MOE of A − B = √(1 − C) × √( MOE(A)² + MOE(B)² )",
+    "overlap": "C = years the two periods share ÷ 5",
+    "cv": f"CV = SE ÷ estimate × 100%, with SE = MOE ÷ {Z_90}",
+}
+"""The handbook's formulas in words and symbols, written once: the Methodology page shows them and the
+data dictionaries quote them. Each function below cites the one it computes."""
+
 RELIABILITY_THRESHOLDS = (15.0, 30.0)
 """CV (percent) cut-offs between "reliable", "use with caution" and "unreliable".
 

@@ -89,17 +89,17 @@ COUNT = Column("count", "Households (estimate)", "Estimated number of households
 COUNT_MOE = Column("count_moe", "Households MOE (90%)", "Margin of error at 90% confidence: the estimate ± this value "
                    "is the 90% confidence interval.", APPORTIONED)
 COUNT_CV = Column("count_cv", "Households CV (%)", "Coefficient of variation: the standard error as a percentage of "
-                  "the estimate. Lower is more reliable.", f"CV = (MOE / {estimates.Z_90}) / estimate × 100")
+                  "the estimate. Lower is more reliable.", estimates.FORMULAS["cv"])
 COUNT_RELIABILITY = Column("count_reliability", "Households reliability", estimates.RELIABILITY_RULE,
                            f"From the CV; thresholds {_CAUTION:g}% and {_UNRELIABLE:g}%.")
 SHARE = Column("share", "Share of households", "Estimate divided by the universe, as a fraction from 0 to 1 (0.1545 = "
                "15.45%). Blank for the total households measure.", "share = estimate / universe")
 SHARE_MOE = Column("share_moe", "Share MOE (90%)", "Margin of error of the share, as a fraction (0.0120 = ±1.2 "
-                   "percentage points).", "MOE = √(MOE_estimate² − share² × MOE_universe²) / universe; where the value "
-                   "under the root is negative, √(MOE_estimate² + share² × MOE_universe²) / universe (ACS handbook "
-                   "2020, ch. 8, proportions).")
+                   "percentage points).", f"{estimates.FORMULAS['share_moe']}, X the estimate and Y the universe; "
+                   f"where the value under the root is negative, {estimates.FORMULAS['share_moe_fallback']} (ACS "
+                   "handbook 2020, ch. 8, proportions).")
 SHARE_CV = Column("share_cv", "Share CV (%)", "Coefficient of variation of the share.",
-                  f"CV = (share MOE / {estimates.Z_90}) / share × 100")
+                  estimates.FORMULAS["cv"] + ", the estimate being the share")
 SHARE_RELIABILITY = Column("share_reliability", "Share reliability", "Reliability of the share. " + estimates.RELIABILITY_RULE,
                            f"From the share's CV; thresholds {_CAUTION:g}% and {_UNRELIABLE:g}%.")
 UNIVERSE = Column("universe", "Universe: households (estimate)", "Estimated households in the area: the share's "
@@ -128,7 +128,7 @@ def measure_columns(metric_key: str, field: str) -> tuple[Column, Column]:
     return (Column("count", f"{label} (estimate)", f"{label}: the area's estimate, in households.",
                    "Sum of the measure's Census variables; see the measure's row.", label),
             Column("count_moe", f"{label} MOE (90%)", f"Margin of error of the area's households, {label}.",
-                   "√(sum of the squared MOEs of the variables and tracts summed) (ACS handbook ch. 8).", label))
+                   f"{estimates.FORMULAS['sum']} over the variables and tracts summed (ACS handbook ch. 8).", label))
 
 
 def _missing_note(missing_tracts: pd.Series) -> pd.Series:

@@ -538,10 +538,11 @@ PROGRESS_TABLE_COLUMNS = [
     Column("change", "Change since baseline", "The estimate minus the baseline period's, in the row's unit; blank "
            "for the baseline period itself.", "estimate − baseline estimate"),
     Column("change_moe", "Change MOE (90%)", "Margin of error of the change.",
-           f"√(MOE² + MOE_baseline²) × √(1 − shared years / {PERIOD_YEARS}) for {PERIOD_YEARS}-year periods that "
-           "share years (Census Bureau, A Compass for Understanding and Using ACS Data, 2008, appendix)."),
+           f"{estimates.FORMULAS['overlap_moe']}, {estimates.FORMULAS['overlap']}, A = this period, B = the "
+           "baseline (Census Bureau, A Compass for Understanding and Using ACS Data, 2008, appendix)."),
     Column("significant", "Statistically significant (90%)", "Whether the change is statistically significant at 90% "
-           "confidence.", f"|change| / (change MOE / {estimates.Z_90}) > {estimates.Z_90}"),
+           "confidence.", f"|Z| > {estimates.Z_90}, Z = change ÷ SE of the change, "
+           f"{estimates.FORMULAS['standard_error']}"),
     Column("overlap_years", "Years shared with the baseline period",
            f"How many years this {PERIOD_YEARS}-year ACS period shares with the baseline period; overlapping periods "
            "are partly the same survey responses.", f"max(0, {PERIOD_YEARS} − (year − baseline year))"),
@@ -731,13 +732,13 @@ GAP_TABLE_COLUMNS = [
            "fraction from 0 to 1.", "households / total of all areas; MOE by the ACS handbook's proportion formula "
            "(ch. 8), the area being part of the total."),
     Column("share_of_total_moe", "Share of the total MOE (90%)", "Margin of error of the share of the total, as a "
-           "fraction.", "MOE = √(MOE_area² − share² × MOE_total²) / total (ACS handbook 2020, ch. 8, proportions; "
-           "the ratio formula where the root is negative)."),
+           "fraction.", f"{estimates.FORMULAS['share_moe']}, X the area's households and Y the total (ACS "
+           "handbook 2020, ch. 8, proportions; the ratio formula where the root is negative)."),
     Column("cumulative_count", "Running total", "Households in this area and every area ranked above it.",
            _RUNNING + " (ACS handbook ch. 8, aggregated counts)."),
     Column("cumulative_count_moe", "Running total MOE (90%)", "Margin of error of the running total.",
-           "√(sum of the squared MOEs of the areas summed), the largest MOE among zero estimates counted once (ACS "
-           "handbook ch. 8)."),
+           f"{estimates.FORMULAS['sum']} over the areas summed, the largest MOE among zero estimates counted once "
+           "(ACS handbook ch. 8)."),
     Column("cumulative_share", "Running share", "The running total as a fraction of the total of all areas.",
            "running total / total of all areas"),
     Column("holds_first_half", "Among the areas holding half", "True for the fewest top-ranked areas that together "

@@ -11,6 +11,7 @@ import streamlit as st
 from equity import estimates, exports, geography, metrics, queries, sources
 from dashboard import common
 
+FORMULAS = estimates.FORMULAS
 HANDBOOK = ("U.S. Census Bureau, *Understanding and Using American Community Survey Data: What All Data Users "
             "Need to Know* (2020)")
 
@@ -83,28 +84,28 @@ st.markdown(
     "the handbook warns they grow less exact the more estimates are combined.")
 
 st.subheader("Adding up (tracts into an area, or two answers into one measure)")
-formula("MOE of the sum = √( MOE₁² + MOE₂² + … + MOEₙ² )")
+formula(FORMULAS["sum"])
 st.markdown("Where several of the estimates added are **zero**, only the largest of their MOEs is counted, "
             "once: otherwise many empty tracts would inflate the margin of an area's total.")
 
 st.subheader("Shares (a part of a total)")
-formula("share p = X ÷ Y", "MOE of the share = √( MOE(X)² − p² × MOE(Y)² ) ÷ Y")
+formula(FORMULAS["share"], FORMULAS["share_moe"])
 st.markdown("X is the count (e.g. unconnected households) and Y the universe (all households). When the "
             "number under the square root is negative, the handbook's advice is followed and the ratio formula "
             "is used instead, with a plus sign:")
-formula("MOE of the share = √( MOE(X)² + p² × MOE(Y)² ) ÷ Y")
+formula(FORMULAS["share_moe_fallback"])
 
 st.subheader("Differences (between two areas or two periods)")
-formula("MOE of A − B = √( MOE(A)² + MOE(B)² )")
+formula(FORMULAS["difference_moe"])
 
 st.subheader("Is a difference real? (statistical significance)")
-formula("Z = (A − B) ÷ √( SE(A)² + SE(B)² )", f"standard error SE = MOE ÷ {z}")
+formula(FORMULAS["z"], FORMULAS["standard_error"])
 st.markdown(f"Two figures are called **significantly different** when |Z| is above {z}: at 90% confidence "
             "the gap is larger than sampling error alone would explain. Otherwise the dashboard says the "
             "difference cannot be told apart from survey noise, even if the two numbers look different.")
 
 st.subheader("Overlapping periods")
-formula("MOE of A − B = √(1 − C) × √( MOE(A)² + MOE(B)² )", "C = years the two periods share ÷ 5")
+formula(FORMULAS["overlap_moe"], FORMULAS["overlap"])
 st.markdown("Periods such as 2018–2022 and 2019–2023 share four of their five years of survey answers. The "
             "Census Bureau's guidance for comparing overlapping multiyear estimates (*A Compass for "
             "Understanding and Using ACS Data*, 2008, and its instructions for statistical testing of 5-year "
@@ -112,7 +113,7 @@ st.markdown("Periods such as 2018–2022 and 2019–2023 share four of their fiv
             "2018–2022) is cleaner.")
 
 st.subheader("Reliability: the coefficient of variation")
-formula(f"CV = SE ÷ estimate × 100%, with SE = MOE ÷ {z}")
+formula(FORMULAS["cv"])
 reliability_table = pd.DataFrame([
     {"CV": f"under {caution:g}%", "Label": estimates.RELIABLE, "What to do": "Use the figure as it is."},
     {"CV": f"{caution:g}% to {unreliable:g}%", "Label": estimates.USE_WITH_CAUTION,
