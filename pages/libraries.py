@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from equity import libraries, maps, metrics, queries
-from dashboard import common, library_layer, map_view
+from dashboard import common, library_layer, map_view, tables
 
 data = common.load_or_stop()
 build = data.folder.name
@@ -156,17 +156,26 @@ if len(no_branch):
                + ". Their unconnected households per nearby branch cannot be computed; they sort last.")
 
 access_table, access_columns = libraries.access_table(shown, geography_name, year)
-st.dataframe(access_table.drop(columns=["ACS period", "Measure"]), hide_index=True, key="lib-access-table",
-             width="stretch", column_config={
-                 "Households (estimate)": st.column_config.NumberColumn(f"{UNCONNECTED} (estimate)", format="%.0f"),
-                 "Households MOE (90%)": st.column_config.NumberColumn("± MOE (90%)", format="%.0f"),
-                 "Mean miles to the nearest branch (household-weighted)": st.column_config.NumberColumn(
-                     "Mean miles to nearest branch", format="%.2f",
-                     help="Household-weighted straight-line distance to the nearest branch."),
-                 "Unconnected households per nearby branch": st.column_config.NumberColumn(
-                     format="%.0f", help=f"Unconnected households ÷ branches inside or within {NEAR}."),
-                 "Per branch MOE (90%)": st.column_config.NumberColumn("± MOE (90%) per branch", format="%.0f"),
-             })
+# A plain HTML table (dashboard/tables.py): the map above draws first.
+ACCESS_ORDERS = {"given": "Unconnected households per nearby branch, most first", "name": "Name (A to Z)",
+                 "households": "Unconnected households, most first",
+                 "miles": "Mean miles to the nearest branch, farthest first"}
+order_by = tables.sort_choice(ACCESS_ORDERS, key="lib-access-order")
+area_column = access_table.columns[0]
+sort_column = {"name": area_column, "households": "Households (estimate)",
+               "miles": "Mean miles to the nearest branch (household-weighted)"}.get(order_by)
+ordered = access_table if sort_column is None else access_table.sort_values(
+    sort_column, ascending=order_by == "name", na_position="last")
+tables.show(ordered, {area_column: "text", "Households (estimate)": "count", "Households MOE (90%)": "count",
+                      "Branches inside": "count", "Branches within 1 mile": "count", "Branch names inside": "text",
+                      "Mean miles to the nearest branch (household-weighted)": "two decimals",
+                      "Unconnected households per nearby branch": "count", "Per branch MOE (90%)": "count",
+                      "Flagged": "yes/no"},
+            caption=f"{UNCONNECTED} and library branches by {singular}, {common.period(year)}: "
+                    f"{ACCESS_ORDERS[order_by].lower()}",
+            labels={"Households (estimate)": f"{UNCONNECTED} (estimate)", "Households MOE (90%)": "± MOE (90%)",
+                    "Mean miles to the nearest branch (household-weighted)": "Mean miles to nearest branch",
+                    "Per branch MOE (90%)": "± MOE (90%) per branch"})
 common.download_extract(access_table, access_columns, f"library-access-{geography_name}-{year}",
                         key="lib-access-download")
 

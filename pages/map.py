@@ -4,7 +4,7 @@ detail, and the same figures as a sortable table."""
 import streamlit as st
 
 from equity import exports, maps, metrics
-from dashboard import common, library_layer, map_view
+from dashboard import common, library_layer, map_view, tables
 
 data = common.load_or_stop()
 build = data.folder.name
@@ -93,7 +93,9 @@ with legend_column:
 
 area_id = st.selectbox(f"Detail for one {map_view.GEOGRAPHY_SINGULAR[geography_name]}", list(AREA_OPTIONS),
                        format_func=AREA_OPTIONS.get, key=area_key)
-common.set_url(geography=geography_name, metric=metric_key, mode=mode, year=year, classes=scheme, area=area_id)
+common.set_url(geography=geography_name, metric=metric_key, mode=mode, year=year, classes=scheme, area=area_id,
+               order=None if geography_name == "tract" or st.session_state.get("map-table-order") == "shown"
+               else st.session_state.get("map-table-order"))
 
 if area_id:
     with st.container(border=True, key="map-area-detail"):
@@ -119,19 +121,40 @@ if area_id:
 
 st.subheader("The same figures as a table")
 value_column = "share" if mode == "share" else "count"
-table = rows.sort_values(value_column, ascending=not view["higher_is_darker"], na_position="last")
-st.dataframe(
-    table[["area_name", "count", "count_moe", "share", "share_moe", f"{mode}_cv", f"{mode}_reliability"]],
-    hide_index=True, key="map-table", width="stretch",
-    column_config={
-        "area_name": st.column_config.TextColumn(map_view.GEOGRAPHY_SINGULAR[geography_name].capitalize()),
-        "count": st.column_config.NumberColumn("Households (estimate)", format="%.0f"),
-        "count_moe": st.column_config.NumberColumn("± MOE (90%)", format="%.0f"),
-        "share": st.column_config.NumberColumn("Share of households", format="percent"),
-        "share_moe": st.column_config.NumberColumn("Share ± MOE (pts)", format="percent"),
-        f"{mode}_cv": st.column_config.NumberColumn(f"CV of the {'share' if mode == 'share' else 'number'} (%)",
-                                                    format="%.1f"),
-        f"{mode}_reliability": st.column_config.TextColumn("Reliability"),
-    })
+TABLE_ORDERS = {"shown": "The value mapped, highest first" if view["higher_is_darker"] else "The value mapped",
+                "name": "Name (A to Z)", "count": "Households, most first", "share": "Share, highest first",
+                "cv": "Coefficient of variation, least reliable first"}
+seed("map-table-order", common.url_choice("order", TABLE_ORDERS, "shown"))
+if geography_name == "tract":
+    order_by = "shown"
+else:
+    order_by = tables.sort_choice(TABLE_ORDERS, key="map-table-order")
+by_column = {"shown": value_column, "name": "area_name", "count": "count", "share": "share", "cv": f"{mode}_cv"}
+table = rows.sort_values(by_column[order_by], na_position="last",
+                         ascending=order_by == "name" or (order_by == "shown" and not view["higher_is_darker"]))
+TABLE_LABELS = {"area_name": map_view.GEOGRAPHY_SINGULAR[geography_name].capitalize(),
+                "count": "Households (estimate)", "count_moe": "± MOE (90%)", "share": "Share of households",
+                "share_moe": "Share ± MOE (pts)",
+                f"{mode}_cv": f"CV of the {'share' if mode == 'share' else 'number'} (%)",
+                f"{mode}_reliability": "Reliability"}
+if geography_name == "tract":
+    # 795 tracts: the interactive grid, for sorting by any column and scrolling.
+    st.dataframe(
+        table[list(TABLE_LABELS)], hide_index=True, key="map-table", width="stretch",
+        column_config={
+            "area_name": st.column_config.TextColumn(TABLE_LABELS["area_name"]),
+            "count": st.column_config.NumberColumn(TABLE_LABELS["count"], format="%.0f"),
+            "count_moe": st.column_config.NumberColumn(TABLE_LABELS["count_moe"], format="%.0f"),
+            "share": st.column_config.NumberColumn(TABLE_LABELS["share"], format="percent"),
+            "share_moe": st.column_config.NumberColumn(TABLE_LABELS["share_moe"], format="percent"),
+            f"{mode}_cv": st.column_config.NumberColumn(TABLE_LABELS[f"{mode}_cv"], format="%.1f"),
+            f"{mode}_reliability": st.column_config.TextColumn(TABLE_LABELS[f"{mode}_reliability"]),
+        })
+else:
+    # 77 community areas or 50 wards: a plain HTML table, so that the map draws first (dashboard/tables.py).
+    tables.show(table, {"area_name": "text", "count": "count", "count_moe": "count", "share": "share",
+                        "share_moe": "points", f"{mode}_cv": "one decimal", f"{mode}_reliability": "text"},
+                caption=f"{map_view.describe_view(metric_key, mode, geography_name, year)}: "
+                        f"{TABLE_ORDERS[order_by].lower()}", labels=TABLE_LABELS)
 common.download_extract(lambda: exports.extract(table, geography_name), exports.extract_columns(geography_name),
                         f"{metric_key}-{geography_name}-{year}", key="map-download")

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from equity import maps, metrics, queries
-from dashboard import common, map_view
+from dashboard import common, map_view, tables
 
 HEADLINE = "unconnected"
 
@@ -99,20 +99,20 @@ with side_column:
                "across wards. Tracts split by the ward boundary show only their part in the ward; their "
                "figures are for the whole tract.")
 
-st.markdown(f"**Community areas in {WARDS[ward]}**")
+# Plain HTML tables (dashboard/tables.py): the map above draws first, and they print whole.
 overlap = map_view.community_areas_in_ward(data, ward, year, HEADLINE)
-# st.table (plain HTML) rather than st.dataframe: it reflows on paper, so the printed brief keeps every column.
-st.table(overlap.assign(**{
-    "Share of the ward's households": overlap["Share of the ward's households"].map(common.format_share),
-    "Ward households living there": overlap["Ward households living there"].map(common.format_count),
-}).rename(columns={"Community area share": "Community area: share without a subscription"}).set_index("Community area"))
+tables.show(overlap, {"Community area": "text", "Share of the ward's households": "share",
+                      "Ward households living there": "count", "Community area share": "text"},
+            caption=f"Community areas in {WARDS[ward]}",
+            labels={"Community area share": "Community area: share without a subscription"})
 
-st.markdown(f"**All measures for {WARDS[ward]}**")
-st.table(map_view.area_figures(data, "ward", ward, year).set_index("Measure"))
+figures = map_view.area_figures(data, "ward", ward, year)
+tables.show(figures, dict.fromkeys(figures.columns, "text"), caption=f"All measures for {WARDS[ward]}")
 
 with st.expander(f"The {len(tracts)} census tracts with households in {WARDS[ward]}", key="ward-tract-list"):
-    st.dataframe(tracts, hide_index=True, key="ward-tracts", width="stretch",
-                 column_config={"Households in this area": st.column_config.NumberColumn(
-                     f"Tract's households in {WARDS[ward]}", format="percent")})
+    tables.show(tracts, {"Tract": "text", "GEOID": "text", "Households in this area": "share", "Households": "text",
+                         "Share": "text", "Reliability of the share": "text"},
+                caption=f"Census tracts with households in {WARDS[ward]}",
+                labels={"Households in this area": f"Tract's households in {WARDS[ward]}"})
 with st.container(key="ward-print-hint"):
     st.caption("To print this brief, use your browser's Print command: the menus and buttons are left out.")

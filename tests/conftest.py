@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+from html.parser import HTMLParser
 from pathlib import Path
+
+import pandas as pd
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -64,3 +67,36 @@ def open_app_page(page: str, timeout: float = 180, **params) -> AppTest:
     at.switch_page(page).run()
     assert not at.exception, at.exception
     return at
+
+
+def html_tables(at: AppTest) -> list[pd.DataFrame]:
+    """The tables a page drew with ``dashboard.tables`` (st.html), read back from their ``data-column``,
+    ``data-kind`` and ``data-value`` attributes: one frame each, numbers as numbers, empty cells missing."""
+    class Reader(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.columns, self.kinds, self.rows = [], [], []
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if "data-column" in attrs:
+                self.columns.append(attrs["data-column"])
+                self.kinds.append(attrs["data-kind"])
+            elif "data-value" in attrs:
+                if tag == "th":
+                    self.rows.append([])
+                self.rows[-1].append(attrs["data-value"])
+
+    frames = []
+    for element in at.get("html"):
+        reader = Reader()
+        reader.feed(element.proto.body)
+        if reader.columns:
+            frame = pd.DataFrame(reader.rows, columns=reader.columns).replace("", None)
+            for column, kind in zip(reader.columns, reader.kinds):
+                if kind == "yes/no":
+                    frame[column] = frame[column] == "True"
+                elif kind != "text":
+                    frame[column] = pd.to_numeric(frame[column])
+            frames.append(frame)
+    return frames

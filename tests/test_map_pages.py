@@ -5,7 +5,7 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import open_app_page
+from tests.conftest import html_tables, open_app_page
 
 from equity import compare, maps, metrics
 
@@ -22,19 +22,19 @@ def rows_of(data, geography, metric="unconnected"):
 
 
 def frame_with(at: AppTest, column: str):
-    """The first dataframe on the page that has ``column``."""
-    for frame in at.dataframe:
-        if column in frame.value.columns:
-            return frame.value
+    """The first dataframe, or HTML table (dashboard.tables), on the page that has ``column``."""
+    for frame in [element.value for element in at.dataframe] + html_tables(at):
+        if column in frame.columns:
+            return frame
     raise AssertionError(f"no table with a {column!r} column; tables: {[list(f.value.columns) for f in at.dataframe]}")
 
 
 def table_with(at: AppTest, column: str):
-    """The first st.table on the page that has ``column``."""
-    for table in at.table:
-        if column in table.value.columns:
-            return table.value
-    raise AssertionError(f"no st.table with a {column!r} column")
+    """The first st.table, or HTML table (dashboard.tables), on the page that has ``column``."""
+    for table in [element.value for element in at.table] + html_tables(at):
+        if column in table.columns:
+            return table
+    raise AssertionError(f"no table with a {column!r} column")
 
 
 # ---- map page -------------------------------------------------------------------------------------------
@@ -253,3 +253,20 @@ def test_the_drawn_deck_follows_every_choice_of_the_reader(data):
     areas = next(layer for layer in deck["layers"] if layer["id"] == "areas")["data"]["features"]
     assert {f["properties"]["id"] for f in areas if not f["properties"].get("marker")} == set(
         rows_of(data, "community_area")["area_id"])
+
+
+def test_the_area_table_can_be_sorted_by_name_and_the_link_keeps_that_order(data):
+    at = open_page("pages/map.py", geography="ward")
+    at.selectbox(key="map-table-order").set_value("name").run()
+    names = frame_with(at, "area_name")["area_name"].tolist()
+    assert names == sorted(names) and len(names) == len(rows_of(data, "ward"))
+    assert at.query_params["order"] == "name"
+    at.selectbox(key="map-table-order").set_value("shown").run()
+    assert "order" not in at.query_params  # the default is not written into the link
+
+
+def test_the_tract_table_stays_an_interactive_grid(data):
+    at = open_page("pages/map.py", geography="tract")
+    grids = [element.value for element in at.dataframe if "area_name" in element.value.columns]
+    assert len(grids) == 1 and len(grids[0]) == len(rows_of(data, "tract"))
+    assert not html_tables(at)

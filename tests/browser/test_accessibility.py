@@ -40,7 +40,7 @@ import pandas as pd
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from tests.conftest import open_app_page
+from tests.conftest import html_tables, open_app_page
 
 from .conftest import open_page
 
@@ -236,7 +236,9 @@ def _map_features(at, layer_id: str) -> list[dict]:
 
 
 def _frame_with(at, column: str) -> pd.DataFrame:
-    return next(frame.value for frame in at.dataframe if column in frame.value.columns)
+    """The first HTML table (dashboard.tables: the tables beside maps) or grid (st.dataframe) with ``column``."""
+    return next(frame for frame in html_tables(at) + [element.value for element in at.dataframe]
+                if column in frame.columns)
 
 
 def _with_moe(value, moe, share: bool) -> str:
