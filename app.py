@@ -2,10 +2,6 @@
 
 import streamlit as st
 
-from pages import serving
-
-# Streamlit's server leaves Nagle's algorithm on, which holds the end of a page up to 40 ms (pages/serving.py).
-serving.send_without_delay()
 
 st.set_page_config(page_title="Chicago Digital Equity Dashboard", page_icon="📶", layout="wide")
 
@@ -26,5 +22,3 @@ navigation = st.navigation([
     st.Page("pages/methodology.py", title="Methodology", icon=":material/menu_book:"),
 ])
 navigation.run()
-# The page's modules and shared tables are loaded now: take them out of garbage collection (pages/serving.py).
-serving.settle_after_first_run(navigation.url_path)

@@ -49,13 +49,10 @@ def test_the_writer_imports_nothing_above_metrics():
     assert library_imports()["exports"] <= BELOW_THE_ANALYSES
 
 
-SERVING = "serving.py"  # pages/serving.py: app.py's serving hooks (its own issue), not a page
-
-
 def test_pages_holds_only_the_page_scripts_app_py_navigates_to():
     from tests.test_data_dictionary_pages import PAGES
 
-    scripts = {path.name for path in (config.REPO_ROOT / "pages").glob("*.py")} - {SERVING}
+    scripts = {path.name for path in (config.REPO_ROOT / "pages").glob("*.py")}
     assert scripts == {page.removeprefix("pages/") for page in PAGES}
 
 
@@ -66,7 +63,7 @@ def test_streamlit_internals_are_touched_in_one_module_only():
     touched = []
     for folder in ("equity", "dashboard", "pages"):
         for path in (config.REPO_ROOT / folder).glob("*.py"):
-            if path.name in ("streamlit_internals.py", SERVING):
+            if path.name == "streamlit_internals.py":
                 continue
             text = path.read_text(encoding="utf-8")
             for node in ast.walk(ast.parse(text)):
