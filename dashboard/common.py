@@ -43,14 +43,16 @@ def load_or_stop() -> DashboardData:
     Every page says so at the top when the build holds a synthetic ACS period
     (recorded test replies marked as made-up; ``exports.synthetic_periods``).
 
-    If the build this server loaded has been replaced on disk (``python -m
-    equity fetch`` or ``build`` in another process removes old builds), the
-    shared copy is dropped and the current build loaded, because tract
-    tables and boundaries are read from the build folder on demand.
+    When another process has made a newer build (``python -m equity update``,
+    ``fetch`` or ``build``: the cache's ``CURRENT`` names it), or removed the
+    one this server loaded, the shared copy is dropped and the current build
+    loaded: running pages pick up a new ACS period on their next run, with no
+    restart. Reading ``CURRENT`` is one small file per page run.
     """
     try:
         data = dashboard_data()
-        if not (data.folder / "manifest.json").exists():
+        current = cache.current_build(data.folder.parent.parent)
+        if not (data.folder / "manifest.json").exists() or (current is not None and current != data.folder):
             dashboard_data.clear()
             data = dashboard_data()
     except EquityError as exc:

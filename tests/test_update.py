@@ -141,3 +141,23 @@ def test_a_failed_question_about_a_period_names_the_status():
 
     with pytest.raises(CensusAPIError, match="HTTP 500 asking whether ACS 5-year 2017 is published"):
         census_api.published_periods(ServerError(), years=(2017,), through=2020)
+
+
+def test_a_running_dashboard_shows_a_period_added_by_update_without_a_restart(tmp_path, monkeypatch):
+    """The pages of a running server (one process: the shared st.cache_resource survives between these runs)
+    pick up the build that ``update`` made on their next run."""
+    from dashboard import common
+    from tests.conftest import open_app_page
+
+    monkeypatch.setenv("EQUITY_CACHE", str(tmp_path / "cache"))
+    common.dashboard_data.clear()
+    try:
+        before = open_app_page("pages/map.py")
+        assert before.selectbox(key="map-year").options == ["2017–2021 ACS 5-year"]
+        periods.update_periods(SNAPSHOT, tmp_path / "cache", session=_FailingOn(REPLAY, county="none"),
+                               show_bar=False)
+        after = open_app_page("pages/map.py")
+        assert "2019–2023 ACS 5-year" in after.selectbox(key="map-year").options
+    finally:
+        monkeypatch.undo()
+        common.dashboard_data.clear()
