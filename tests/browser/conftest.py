@@ -280,10 +280,16 @@ def after_rerun(page, selector: str | None = None, count: int | str = 1, timeout
     wait_until_idle(page, selector, count, since=before, timeout=timeout)
 
 
-def open_page(page, url: str, selector: str | None = None, count: int | str = 1) -> None:
+#: How long a page's first run may take: on a server just started, each Streamlit process loads the data in
+#: its first run, which took over 60 s with the suite and two CPU burners on 2 busy cores.
+FIRST_RUN_TIMEOUT = 180_000
+
+
+def open_page(page, url: str, selector: str | None = None, count: int | str = 1,
+              timeout: float = FIRST_RUN_TIMEOUT) -> None:
     """Load ``url`` and wait until its first run has finished (and ``count`` of ``selector`` are drawn)."""
     page.goto(url)
-    wait_until_idle(page, selector, count, since=0)
+    wait_until_idle(page, selector, count, since=0, timeout=timeout)
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest's own hook deselects by marker
