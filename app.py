@@ -18,6 +18,7 @@ navigation = st.navigation([
     st.Page("pages/ward.py", title="Your ward", icon=":material/account_balance:"),
     st.Page("pages/progress.py", title="Progress to targets", icon=":material/flag:"),
     st.Page("pages/libraries.py", title="Libraries: where to get online", icon=":material/local_library:"),
+    st.Page("pages/programs.py", title="Programs: the ACP", icon=":material/payments:"),
     st.Page("pages/downloads.py", title="Downloads", icon=":material/download:"),
     st.Page("pages/methodology.py", title="Methodology", icon=":material/menu_book:"),
 ])

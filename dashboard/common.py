@@ -197,12 +197,14 @@ def chart(builder: Callable, *arguments, into=None, **options) -> None:
 
 def download_extract(table: pd.DataFrame | Callable[[], pd.DataFrame], columns: Sequence[Column], file_stem: str,
                      key: str, label: str = "Download this table (CSV)", choice: str | None = None,
-                     geojson: Callable[[], str] | None = None) -> None:
+                     geojson: Callable[[], str] | None = None,
+                     provenance: Callable[[], str] | None = None) -> None:
     """CSV of exactly ``table`` plus its data dictionary and the provenance note.
 
     ``columns`` are the table's columns as the library declares them, with
     the meanings the data dictionary gives. ``choice`` (optional) names what the table holds in the provenance note;
-    ``geojson`` (optional) is a function giving the same table as GeoJSON.
+    ``geojson`` (optional) is a function giving the same table as GeoJSON; ``provenance`` (optional) one
+    giving the provenance note, for a table with sources beyond the build's ACS (``exports.provenance``).
     Every file is made when its button is clicked, not on each page run: a
     reader who only looks at the table costs the server nothing for them.
     ``table`` may itself be a function giving the table, then also made on
@@ -218,7 +220,8 @@ def download_extract(table: pd.DataFrame | Callable[[], pd.DataFrame], columns: 
                                file_name=f"{file_stem}-dictionary.csv", mime="text/csv",
                                key=f"{key}-dictionary", width="stretch", on_click="ignore")
     buttons[2].download_button("Provenance note (TXT)",
-                               lambda: exports.provenance(data.manifest, choice).encode("utf-8"),
+                               lambda: (provenance() if provenance else exports.provenance(data.manifest, choice)
+                                        ).encode("utf-8"),
                                file_name=f"{file_stem}-provenance.txt", mime="text/plain",
                                key=f"{key}-provenance", width="stretch", on_click="ignore")
     if geojson:

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import cache, config, geography, metrics, queries
+from . import cache, config, geography, metrics, program_queries, queries
 from .errors import EquityError
 
 
@@ -44,9 +44,15 @@ def _parser() -> argparse.ArgumentParser:
                         help="measure to include (repeatable; default: all)")
     export.add_argument("--combine", metavar="IDS",
                         help="comma-separated area ids of --geography to combine into one custom area, e.g. 1,2,77")
+    export.add_argument("--change-from", type=int, metavar="YEAR",
+                        help="write the change from the ACS period ending in YEAR to the latest --year (default: "
+                        "latest loaded) instead: both periods, the difference, its MOE, significance, overlap")
     export.add_argument("--format", choices=["csv", "geojson"], default="csv")
     export.add_argument("--output", "-o", help="file to write (default: standard output)")
     export.add_argument("--dictionary", help="also write the data dictionary CSV here")
+    export.add_argument("--acp", action="store_true",
+                        help="the Affordable Connectivity Program's enrollment at every release instead (city, "
+                             "community_area or ward; CSV)")
     return parser
 
 
@@ -77,19 +83,47 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
         else:
             data = cache.load(snapshot, cache_root, _progress)
+            if args.acp:
+                return _export_acp(data, args)
             combine = args.combine.split(",") if args.combine is not None else None
-            payload = queries.export_bytes(data, args.geography, args.year, args.metric, args.format, combine)
+            if args.change_from is not None:
+                if combine is not None:
+                    raise ValueError("--change-from and --combine cannot be used together")
+                later = max(args.year) if args.year else None
+
+                def write(fmt: str) -> bytes:
+                    return queries.change_bytes(data, args.geography, args.change_from, later, args.metric, fmt)
+            else:
+                def write(fmt: str) -> bytes:
+                    return queries.export_bytes(data, args.geography, args.year, args.metric, fmt, combine)
+            payload = write(args.format)
             if args.output:
                 Path(args.output).write_bytes(payload)
                 _progress(f"wrote {args.output}")
             else:
                 sys.stdout.buffer.write(payload)
             if args.dictionary:
-                Path(args.dictionary).write_bytes(
-                    queries.export_bytes(data, args.geography, args.year, args.metric, "dictionary", combine))
+                Path(args.dictionary).write_bytes(write("dictionary"))
     except (EquityError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    return 0
+
+
+def _export_acp(data, args) -> int:
+    """``export --acp``: the ACP table of a geography, every release (measures and periods do not apply)."""
+    ignored = [name for name, given in (("--year", args.year), ("--metric", args.metric), ("--combine", args.combine))
+               if given]
+    if ignored or args.format != "csv":
+        raise ValueError(f"--acp writes every ACP release as CSV; drop {', '.join(ignored) or '--format'}")
+    payload = program_queries.export_bytes(data, args.geography)
+    if args.output:
+        Path(args.output).write_bytes(payload)
+        _progress(f"wrote {args.output}")
+    else:
+        sys.stdout.buffer.write(payload)
+    if args.dictionary:
+        Path(args.dictionary).write_bytes(program_queries.export_bytes(data, args.geography, "dictionary"))
     return 0
 
 

@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .columns import Column
 from .errors import SnapshotError
 
 ACP_DIR = Path("programs") / "acp"
@@ -95,6 +96,19 @@ AREA_COLUMN_DEFINITIONS = [
      "withheld (the area's enrolled households and uptake are then missing, never silently smaller)", ""),
 ]
 AREA_COLUMNS = [key for key, *_ in AREA_COLUMN_DEFINITIONS]
+COLUMNS = {key: Column(key, label, meaning, formula) for key, label, meaning, formula in AREA_COLUMN_DEFINITIONS}
+"""The area table's columns as ``columns.Column``, by key, for the tables shown and downloaded."""
+
+SOURCE = ("Affordable Connectivity Program enrollment by ZIP code: the Institute for Local Self-Reliance's "
+          "ACP Dashboard file (github.com/ILSR-GIS-DATA/Affordable-Connectivity-Program-Analysis, "
+          "ACP_DASHBOARD_EnrollByZip.csv), one file per release in the raw snapshot (programs/acp/); enrolled "
+          "households are USAC's counts, eligible households ILSR's estimate (income under 200% of the poverty "
+          "line from ACS B19001, adjusted per state with PUMS), households the ACS households of each ZIP's ZCTA. "
+          "Carried to community areas and wards by households: the City of Chicago's ZIP code boundaries "
+          "(geo/chicago_zip_codes.zip) cut by 2020 block groups with ACS 2017-2021 households; ZIP codes on the "
+          "city limit count in the proportion of their households living in the city. No margins of error: "
+          "the counts are administrative and the eligibility a model estimate.")
+"""Where the ACP figures come from, in words, for the provenance note and the pages."""
 
 
 def release_files(snapshot: Path) -> list[Path]:

@@ -62,7 +62,7 @@ def _code_digest() -> str:
 
 
 def _input_files(snapshot: Path, cache_root: Path) -> dict[str, Path]:
-    files = {str(rel): snapshot / rel for rel in pipeline.SNAPSHOT_INPUTS}
+    files = {str(rel): snapshot / rel for rel in pipeline.snapshot_inputs(snapshot)}
     for path in sorted((cache_root / API_FOLDER).glob("acs5_*.parquet")):
         files[f"{API_FOLDER}/{path.name}"] = path
     return files

@@ -53,6 +53,14 @@ class DashboardData:
         unmatched, access, surrounding_tracts or surrounding_need."""
         return self._table(f"libraries_{name}")
 
+    def acp(self) -> pd.DataFrame:
+        """ACP enrollment of every release by city, community area and ward (``acp.AREA_COLUMNS``, ``area_name``)."""
+        return self._table("acp")
+
+    def acp_zip_crosswalks(self) -> pd.DataFrame:
+        """The ZIP code crosswalks that carried the ACP counts: ``zip, target, weight, method, geography``."""
+        return self._table("acp_zip_crosswalks")
+
     def _table(self, stem: str) -> pd.DataFrame:
         """A table of the build, read from disk once and then served from memory.
 

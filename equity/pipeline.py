@@ -8,7 +8,9 @@ Steps: read the ACS tract tables; read the boundaries; build the tract to
 ward crosswalk from block-group households; carry every measure and the
 context counts to community areas, wards, tracts and the city through
 ``geography.apportion``; measure them (``metrics``); add the library
-tables; simplify the boundaries for the browser.
+tables; carry the ACP enrollment releases from ZIP codes to the city,
+community areas and wards through the household ZIP crosswalks
+(``acp``, ``zip_crosswalk``); simplify the boundaries for the browser.
 """
 
 from __future__ import annotations
@@ -19,16 +21,24 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import geography, libraries, metrics, sources
+from . import acp, geography, libraries, metrics, sources, zip_crosswalk
 
 Progress = Callable[[str], None]
 
 SNAPSHOT_INPUTS = [sources.SOCIAL_EXPLORER_FILE, geography.COMMUNITY_AREAS_FILE, geography.WARDS_FILE,
                    geography.TRACTS_FILE, geography.BLOCK_GROUPS_FILE, geography.BLOCK_GROUP_HOUSEHOLDS_FILE,
                    *geography.TRACT_CROSSWALK_FILES.values(), *libraries.SNAPSHOT_FILES]
-"""The raw snapshot's files a build reads (relative to the snapshot folder)."""
+"""The raw snapshot's files a build reads (relative to the snapshot folder), but for the ACP releases,
+whose names carry their dates (``snapshot_inputs``)."""
 
-STEPS = 5
+
+def snapshot_inputs(snapshot: Path) -> list[Path]:
+    """Every raw snapshot file a build reads, relative to the snapshot folder: ``SNAPSHOT_INPUTS``, the
+    City's ZIP code boundaries and every ACP release file found (a new release makes a new build)."""
+    releases = sorted((snapshot / acp.ACP_DIR).glob(acp.FILE_PATTERN))
+    return [*SNAPSHOT_INPUTS, zip_crosswalk.ZIP_CODES_FILE, *(p.relative_to(snapshot) for p in releases)]
+
+STEPS = 6
 
 
 def _quiet(_: str) -> None:
@@ -168,6 +178,10 @@ def make_tables(snapshot: Path, api_files: Sequence[Path] = (), progress: Progre
     for geo, frame in areas.items():
         tables[f"boundaries_{geo}"] = frame
         tables[f"boundaries_{geo}_web"] = geography.simplify_for_web(frame, geography.WEB_TOLERANCE_FEET[geo])
+    step(6, "carrying ACP enrollment from ZIP codes to the city, community areas and wards")
+    acp_table, acp_crosswalks, acp_facts = acp_tables(snapshot, block_groups, areas, names)
+    tables["acp"] = acp_table
+    tables["acp_zip_crosswalks"] = acp_crosswalks
     facts = {
         "years": {str(y): {"period": metrics.period_label(y), "source": origin[y]["kind"],
                            "source_note": origin[y]["note"], "tract_vintage": geography.tract_vintage(y)}
@@ -176,5 +190,24 @@ def make_tables(snapshot: Path, api_files: Sequence[Path] = (), progress: Progre
                            "tracts_household_weighted": int((ward_xwalk["method"] == "households").sum()),
                            "tracts_area_weighted": int((ward_xwalk["method"] == "area").sum())},
         "coverage": coverage,
+        "acp": acp_facts,
     }
     return tables, facts
+
+
+def acp_tables(snapshot: Path, block_groups, areas: dict, names: dict[str, pd.Series]
+               ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """ACP enrollment of every release by city, community area and ward (``acp.AREA_COLUMNS`` and
+    ``area_name``), the ZIP crosswalks that carried it (``zip, target, weight, method, geography``), and
+    the manifest's facts on them (releases, ZIP codes counted whole or in part)."""
+    releases = acp.read_releases(snapshot)
+    crosswalks = zip_crosswalk.zip_crosswalks(zip_crosswalk.read_zip_areas(snapshot), block_groups,
+                                              areas["community_area"], areas["ward"], acp.zip_households(releases))
+    table = acp.by_geography(releases, crosswalks)
+    table["area_name"] = [names[g].get(a, a) for g, a in zip(table["geography"], table["area_id"])]
+    city = crosswalks["city"]
+    facts = {"releases": [str(d.date()) for d in sorted(releases["release"].unique())],
+             "zips_whole": int((city["method"] == "whole").sum()),
+             "zips_in_part": int((city["method"] == "households").sum()),
+             "source": acp.SOURCE}
+    return table, pd.concat([frame.assign(geography=g) for g, frame in crosswalks.items()], ignore_index=True), facts

@@ -8,7 +8,7 @@ import streamlit as st
 
 from equity import exports, geography, metrics, queries
 from equity.errors import EquityError
-from dashboard import common
+from dashboard import acp_sections, common
 
 AREA_CHOICES = {"city": "City of Chicago", "community_area": "Community areas", "ward": "Wards (2023 map)",
                 "tract": "Census tracts", exports.CUSTOM: "Custom area (combine several)"}
@@ -41,6 +41,7 @@ st.title("Downloads")
 st.caption("Choose the areas, measures and ACS periods, check the preview, then download the table with its "
            "margins of error, a data dictionary explaining every column, and a note on where the numbers come "
            "from. See the Methodology page for how the figures are made.")
+acp_sections.downloads_section(data)
 
 left, right = st.columns([2, 3])
 with left:

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from equity import estimates, exports, geography, metrics, queries, sources
-from dashboard import common
+from dashboard import acp_sections, common
 
 FORMULAS = estimates.FORMULAS
 HANDBOOK = ("U.S. Census Bureau, *Understanding and Using American Community Survey Data: What All Data Users "
@@ -177,6 +177,8 @@ st.markdown("On the Downloads page several community areas, wards or tracts can 
             "so its margin of error is right, rather than adding up the separate areas' figures.")
 
 # ---- caveats ----------------------------------------------------------------------------------------
+acp_sections.methodology_section(data)
+
 st.header("Caveats")
 st.markdown(
     "- **5-year estimates describe a period, not a year.** They are the only ACS figures published for areas "

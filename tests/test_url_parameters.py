@@ -84,6 +84,10 @@ def second_branch(data) -> str:
     return str(data.library_table("branches")["branch_key"].iloc[1])
 
 
+def first_acp_release(data) -> str:
+    return str(data.acp()["release"].min().date())
+
+
 CATALOGUE: dict[str, dict[str, Parameter]] = {
     "pages/overview.py": {},
     "pages/explorer.py": {
@@ -124,6 +128,12 @@ CATALOGUE: dict[str, dict[str, Parameter]] = {
         "year": Parameter(latest),
         "sessions": Parameter(earliest_full_sessions_year),
         "branch": Parameter(second_branch),
+    },
+    "pages/programs.py": {
+        "geo": Parameter("ward"),
+        "measure": Parameter("uptake"),
+        "release": Parameter(first_acp_release),
+        "area": Parameter("3", empty_is_valid=True),
     },
     "pages/downloads.py": {
         "geo": Parameter("custom"),
