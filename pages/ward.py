@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from equity import maps, metrics, queries
-from dashboard import common, map_view, tables
+from dashboard import acp_sections, common, map_view, tables
 
 HEADLINE = "unconnected"
 
@@ -108,6 +108,7 @@ tables.show(overlap, {"Community area": "text", "Share of the ward's households"
 
 figures = map_view.area_figures(data, "ward", ward, year)
 tables.show(figures, dict.fromkeys(figures.columns, "text"), caption=f"All measures for {WARDS[ward]}")
+acp_sections.ward_section(data, ward)
 
 with st.expander(f"The {len(tracts)} census tracts with households in {WARDS[ward]}", key="ward-tract-list"):
     tables.show(tracts, {"Tract": "text", "GEOID": "text", "Households in this area": "share", "Households": "text",
