@@ -48,10 +48,14 @@ def notice_for(page, name: str):
     return alerts.first
 
 
+#: A page's table: a data grid, or the plain HTML table beside a map (dashboard/tables.py).
+TABLE = '[data-testid="stMain"] :is([data-testid="stDataFrame"], table.equity-table)'
+
+
 def assert_page_works(page) -> None:
-    # the table's code arrives as its own file the first time a browser shows one: wait for it to be drawn
-    wait_until_idle(page, '[data-testid="stDataFrame"]')
-    assert page.get_by_test_id("stDataFrame").first.is_visible()
+    # a grid's code arrives as its own file the first time a browser shows one: wait for the table to be drawn
+    wait_until_idle(page, TABLE)
+    assert page.locator(TABLE).first.is_visible()
     assert page.get_by_test_id("stException").count() == 0
 
 
