@@ -33,3 +33,8 @@ def test_text_from_the_data_is_escaped_not_drawn_as_markup():
 def test_every_cell_keeps_its_unformatted_value():
     markup = tables.html_table(_frame(), {"name": "text", "share": "share"}, "Shares")
     assert 'data-value="0.1234"' in markup and 'data-column="share"' in markup
+
+
+def test_the_scrolling_box_can_be_reached_by_keyboard_and_is_named():
+    markup = tables.html_table(_frame(), {"name": "text"}, "Names of areas")
+    assert 'role="region" tabindex="0" aria-label="Names of areas"' in markup
