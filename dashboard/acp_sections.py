@@ -264,8 +264,6 @@ def progress_section(data, milestones: pd.DataFrame) -> pd.DataFrame:
                                  f"({row['fraction_uncapped'] * 100:.0f}%) as of {row['date']:%-d %B %Y}; "
                                  f"target date {row['target_date']:%-d %B %Y}")
                 st.caption(f"Source: {row['source']}")
-    if len(real):
-        st.subheader("Program milestones")
     return real
 
 

@@ -7,7 +7,7 @@ import streamlit as st
 
 from equity import metrics, queries, targets
 from equity.errors import ValidationError
-from dashboard import common
+from dashboard import acp_sections, common
 
 data = common.load_or_stop()
 build = str(data.folder)  # the build folder: a rebuilt or another cache is a new entry
@@ -321,6 +321,7 @@ with targets_section:
 with milestones_section:
     st.header("Program milestones")
     st.write("Counts the ACS cannot measure, from the programs themselves, against their targets.")
+    milestone_table = acp_sections.progress_section(data, milestone_table)
     if len(milestone_table):
         reached = (project_milestone_progress(milestones_version) if milestone_table is project_milestone_table
                    else targets.milestone_progress(milestone_table))

@@ -150,3 +150,24 @@ def test_programs_page_warns_about_a_bad_link_parameter(data):
     notices = " ".join(w.value for w in at.warning)
     assert "`geo`" in notices and "`release`" in notices
     assert at.radio(key="acp-geography").value == "community_area"
+
+
+def test_progress_page_shows_the_acp_series_and_keeps_illustrative_milestones_out_of_the_default_view(data):
+    from equity import targets
+
+    at = open_app_page("pages/progress.py")
+    assert "Program series: ACP enrollment in Chicago" in [s.value for s in at.subheader]
+    illustrative = targets.milestone_progress(targets.load_milestones())["illustrative"]
+    closed = [e for e in at.expander if e.label.startswith("Illustrative examples")]
+    assert len(closed) == 1 and not closed[0].proto.expanded
+    assert f"({int(illustrative.sum())})" in closed[0].label
+
+
+def test_ward_brief_shows_the_wards_acp_households_beside_its_unconnected_households(data):
+    ward = programs.where_end_leaves(data, "ward").index[0]
+    at = open_app_page("pages/ward.py", ward=ward)
+    brief = programs.ward_brief(data, ward)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["ACP enrolled households"] == f"{brief['row']['enrolled_households']:,.0f}"
+    assert metrics["ACP uptake (enrolled ÷ eligible)"] == f"{brief['row']['uptake'] * 100:.1f}%"
+    assert metrics["Unconnected households (ACS)"].startswith(f"{brief['row']['unconnected_households']:,.0f} ± ")

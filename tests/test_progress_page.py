@@ -61,7 +61,8 @@ def test_with_only_the_baseline_the_page_says_so_and_how_to_add_a_year(data, fre
     shipped = targets.load_targets(targets.known_areas(data.metrics))
     assert len(headings(at)) == len(shipped)
     assert all("Cannot tell yet" in h for h in headings(at))
-    assert len(at.get("vega_lite_chart")) == 1, "only the where-the-gap-is chart, no empty progress charts"
+    assert len(at.get("vega_lite_chart")) == 2, ("only the where-the-gap-is chart and the ACP enrollment series, "
+                                                 "no empty progress charts")
 
 
 def test_baseline_card_shows_the_pipeline_estimate_with_its_moe(data, fresh_data):
@@ -219,7 +220,8 @@ def test_a_second_acs_year_shows_the_change_and_its_significance(cache_with_2023
     assert sentence in texts(at)
     heading = next(h for h in headings(at) if h.startswith("### Households without an internet subscription"))
     assert row["status"].capitalize() in heading
-    assert len(at.get("vega_lite_chart")) == len(shipped) + 1, "a progress chart per target, and the gap chart"
+    assert len(at.get("vega_lite_chart")) == len(shipped) + 2, ("a progress chart per target, the gap chart and "
+                                                                "the ACP enrollment series")
 
 
 def test_a_synthetic_period_is_flagged_on_every_page_and_the_snapshot_alone_is_not(cache_with_2023, fresh_data,
