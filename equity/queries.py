@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from . import compare, estimates, exports, geography, libraries, metrics, targets
+from . import change, compare, estimates, exports, geography, libraries, metrics, targets
 from .columns import Column, table
 from .errors import EquityError
 
@@ -464,3 +464,200 @@ def context_table(points: pd.DataFrame, context: pd.DataFrame, geography_name: s
     values = {"area_name": points["area_name"], estimate.key: points[field], moe.key: points[f"{field}_moe"],
               **{c.key: context[c.key] for c in shown}}
     return table(values, columns).reset_index(drop=True), columns
+
+
+# ---- change between periods ----------------------------------------------------------------------
+
+CHANGE_SORTS = ("improved", "worsened", "name", "number")
+
+
+def earlier_years(data) -> list[int]:
+    """The loaded periods a change can be measured from: every one but the latest (none with one period)."""
+    return data.years[:-1]
+
+
+def _later(data, later: int | None) -> int:
+    return data.latest_year if later is None else int(later)
+
+
+@_once
+def changes(data, earlier: int, later: int) -> pd.DataFrame:
+    """Change from ``earlier`` to ``later`` for every area and measure (``change.between``), with the ward
+    coverage the build's manifest records."""
+    return change.between(data.metrics, earlier, later, data.manifest.get("coverage", {}))
+
+
+@_once
+def change_rows(data, geography_name: str, metric_key: str, earlier: int, later: int) -> pd.DataFrame:
+    """One measure's change for every area of a geography, indexed by area id."""
+    rows = changes(data, earlier, later)
+    rows = rows[(rows["geography"] == geography_name) & (rows["metric"] == metric_key)]
+    return rows.set_index("area_id", drop=False)
+
+
+def city_change(data, metric_key: str, earlier: int, later: int) -> pd.Series:
+    """The City of Chicago's change of one measure (its row of ``changes``)."""
+    return change_rows(data, "city", metric_key, earlier, later).iloc[0]
+
+
+def verdict_counts(data, geography_name: str, metric_key: str, earlier: int, later: int,
+                   area_ids: Sequence[str] | None = None) -> pd.Series:
+    """How many areas of a geography (of ``area_ids`` when given) improved significantly, worsened
+    significantly, or cannot tell."""
+    rows = change_rows(data, geography_name, metric_key, earlier, later)
+    if area_ids is not None:
+        rows = rows[rows["area_id"].isin(list(area_ids))]
+    return rows["verdict"].value_counts().reindex(list(change.VERDICTS), fill_value=0)
+
+
+def coverage_note(data, geography_name: str, metric_key: str, earlier: int, later: int) -> str:
+    """The note of a comparison resting on partial ward coverage (``change.between``), or "" when it does not."""
+    rows = change_rows(data, geography_name, metric_key, earlier, later)
+    partial = rows.loc[rows["partial_coverage"], "note"]
+    return partial.iloc[0] if len(partial) else ""
+
+
+def ranked_changes(data, geography_name: str, metric_key: str, earlier: int, later: int,
+                   area_ids: Sequence[str] | None = None, verdicts: Sequence[str] = (),
+                   sort: str = "improved") -> pd.DataFrame:
+    """The change rows of the areas given (all when None) whose verdict is among ``verdicts`` (all when
+    empty), in the order asked (``CHANGE_SORTS``): most improved or most worsened first (by the change in
+    the measure's good direction; missing changes last), by name, or by number; with ``improvement``
+    (that signed change) and ``low`` / ``high``, the ends of the change's 90% interval."""
+    rows = change_rows(data, geography_name, metric_key, earlier, later)
+    if area_ids is not None:
+        rows = rows[rows["area_id"].isin(list(area_ids))]
+    if verdicts:
+        rows = rows[rows["verdict"].isin(list(verdicts))]
+    direction = 1.0 if metrics.METRICS[metric_key].higher_is_better else -1.0
+    low, high = estimates.confidence_interval(rows["change"], rows["change_moe"], floor=None)
+    rows = rows.assign(improvement=rows["change"] * direction, low=low, high=high,
+                       _number=rows["area_id"].map(_number))
+    by, ascending = {"improved": (["improvement", "_number"], [False, True]),
+                     "worsened": (["improvement", "_number"], [True, True]),
+                     "name": (["area_name"], [True]), "number": (["_number"], [True])}[sort]
+    return rows.sort_values(by, ascending=ascending, na_position="last").drop(columns="_number")
+
+
+def change_extract(data, geography_name: str, earlier: int, later: int | None = None,
+                   metric_keys: Sequence[str] | None = None) -> tuple[pd.DataFrame, list[Column]]:
+    """The change table a reader downloads (``change.change_table``) for a geography, two loaded periods and
+    measures (all when None), and its columns. Raises ValueError naming what is wrong with the choice."""
+    later = _later(data, later)
+    metric_keys = list(metric_keys) if metric_keys else list(metrics.METRICS)
+    _check_choice(data, geography_name, [int(earlier), later], metric_keys)
+    if not int(earlier) < later:
+        raise ValueError(f"--change-from {earlier} must end before the later period ({later}); loaded years: "
+                         f"{', '.join(map(str, data.years))}")
+    rows = changes(data, int(earlier), later)
+    rows = rows[(rows["geography"] == geography_name) & rows["metric"].isin(metric_keys)]
+    return change.change_table(rows, geography_name)
+
+
+def change_bytes(data, geography_name: str, earlier: int, later: int | None = None,
+                 metric_keys: Sequence[str] | None = None, fmt: str = "csv") -> bytes:
+    """The change table as file bytes: ``csv``, ``geojson`` or its ``dictionary`` (CSV), for the command line."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format '{fmt}'; choose {', '.join(FORMATS)}")
+    changed, columns = change_extract(data, geography_name, earlier, later, metric_keys)
+    if fmt == "dictionary":
+        return exports.to_csv_bytes(exports.data_dictionary(changed, columns))
+    if fmt == "geojson":
+        if geography_name not in exports.GEOJSON_GEOGRAPHIES:
+            raise ValueError("GeoJSON is available for community areas, wards and tracts, not for the city")
+        return exports.to_geojson(changed, data.boundaries(geography_name, web=True), geography_name).encode("utf-8")
+    return exports.to_csv_bytes(changed)
+
+
+@_once
+def trend(data, geography_name: str, area_id: str, metric_key: str) -> pd.DataFrame:
+    """An area's and the city's share of one measure in every loaded period, with 90% intervals
+    (``change.trend``)."""
+    rows = data.metrics[data.metrics["metric"] == metric_key]
+    area = rows[(rows["geography"] == geography_name) & (rows["area_id"] == area_id)].sort_values("year")
+    city = rows[rows["geography"] == "city"].sort_values("year")
+    return change.trend(area, city)
+
+
+def _targets_version() -> int:
+    """Changes when the project's targets file is edited, so an edited file is read again."""
+    try:
+        return targets.TARGETS_FILE.stat().st_mtime_ns
+    except OSError:
+        return -1
+
+
+@_once
+def _project_targets(data, version: int) -> pd.DataFrame:
+    return targets.load_targets(targets.known_areas(data.metrics))
+
+
+def project_targets(data) -> pd.DataFrame:
+    """The project's targets file, validated against the loaded areas (``targets.load_targets``: raises
+    ``ValidationError`` naming each problem when it is bad)."""
+    return _project_targets(data, _targets_version())
+
+
+def _ordered(rows: pd.DataFrame) -> pd.DataFrame:
+    return (rows.assign(_number=rows["area_id"].map(_number)).sort_values(["city_target", "_number"])
+            .drop(columns="_number").reset_index(drop=True))
+
+
+@_once
+def _area_progress(data, geography_name: str, version: int) -> pd.DataFrame:
+    return _ordered(change.area_progress(_project_targets(data, version), data.metrics, geography_name))
+
+
+def area_progress(data, geography_name: str, city_targets: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every community area's or ward's status against its part of each citywide target
+    (``change.area_progress``), in target then area order; of the project's targets unless
+    ``city_targets`` (e.g. a reader's upload) are given."""
+    if city_targets is None:
+        return _area_progress(data, geography_name, _targets_version())
+    return _ordered(change.area_progress(city_targets, data.metrics, geography_name))
+
+
+def area_target_rows(data, geography_name: str, area_id: str) -> pd.DataFrame:
+    """One area's rows of ``area_progress``: its part of each of the project's citywide targets."""
+    rows = area_progress(data, geography_name)
+    return rows[rows["area_id"] == area_id]
+
+
+def city_target_labels(data, city_targets: pd.DataFrame | None = None) -> dict[int, str]:
+    """Each citywide target in words, by its row number (from 1) in the targets table."""
+    chosen = (project_targets(data) if city_targets is None else city_targets).reset_index(drop=True)
+    chosen = chosen[chosen["geography"] == "city"]
+    labels = targets.target_label(chosen, {("city", geography.CITY_ID): geography.CITY_NAME})
+    return {int(number) + 1: label for number, label in labels.items()}
+
+
+def area_progress_table(data, geography_name: str, city_targets: pd.DataFrame | None = None,
+                        city_target: int | None = None) -> tuple[pd.DataFrame, list[Column]]:
+    """``area_progress`` (of one citywide target when ``city_target`` is given) as the table a reader
+    downloads, and its columns."""
+    rows = area_progress(data, geography_name, city_targets)
+    if city_target is not None:
+        rows = rows[rows["city_target"] == city_target]
+    return change.area_progress_table(rows, geography_name, city_target_labels(data, city_targets))
+
+
+def area_status_counts(data, geography_name: str, city_target: int,
+                       city_targets: pd.DataFrame | None = None) -> pd.Series:
+    """How many areas are on track, behind, or cannot tell yet against their part of one citywide target."""
+    rows = area_progress(data, geography_name, city_targets)
+    statuses = [targets.ON_TRACK, targets.BEHIND, targets.CANNOT_TELL]
+    return rows.loc[rows["city_target"] == city_target, "status"].value_counts().reindex(statuses, fill_value=0)
+
+
+def citywide_target(data, city_target: int, city_targets: pd.DataFrame | None = None) -> pd.Series:
+    """One row of the targets table (by its row number, from 1)."""
+    chosen = project_targets(data) if city_targets is None else city_targets
+    return chosen.reset_index(drop=True).iloc[city_target - 1]
+
+
+@_once
+def gap_closed(data, geography_name: str, metric_key: str, earlier: int, later: int) -> pd.DataFrame:
+    """Where the gap closed: the areas ranked by the part of the citywide change in households they account
+    for (``change.gap_closed``)."""
+    return change.gap_closed(change_rows(data, geography_name, metric_key, earlier, later).reset_index(drop=True),
+                             city_change(data, metric_key, earlier, later))

@@ -11,9 +11,9 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from equity import compare, geography, metrics, queries
+from equity import change, compare, geography, metrics, queries
 from equity.errors import EquityError
-from dashboard import common
+from dashboard import change_view, common
 
 GEOGRAPHIES = {"community_area": "Community areas", "ward": "Wards"}
 SINGULAR = {"community_area": "community area", "ward": "ward"}
@@ -31,6 +31,8 @@ COMPARISON_COLOURS = {  # Okabe-Ito palette: distinguishable with colour-blindne
     compare.NO_ESTIMATE: ("#bbbbbb", "square"),
 }
 CONTEXT_COLUMNS = ["median_household_income", "poverty_rate_18_64", "share_under_18", "share_65_plus"]
+CHANGE_SORTS = {"improved": "Most improved first", "worsened": "Most worsened first", "name": "Name (A–Z)",
+                "number": "Number"}
 
 data = common.load_or_stop()
 
@@ -173,8 +175,8 @@ shown_ids = queries.chosen_areas(data, geo, year, chosen_names, chosen_sides, ch
 
 # ---- ranking ---------------------------------------------------------------------------
 
-tab_rank, tab_compare, tab_custom, tab_context = st.tabs(
-    ["Ranking", "Compare areas", "Custom area", "Income and age"], key="explorer-tab")
+tab_rank, tab_compare, tab_custom, tab_context, tab_change = st.tabs(
+    ["Ranking", "Compare areas", "Custom area", "Income and age", "Change over time"], key="explorer-tab")
 with tab_rank:
     head = st.columns([3, 1])
     sort = head[1].selectbox("Sort", list(SORTS), index=list(SORTS).index(sort), format_func=SORTS.get,
@@ -349,9 +351,72 @@ with tab_context:
                                 key="explorer-context-download")
 
 
+# ---- change between periods -------------------------------------------------------------
+
+earlier_options = [str(y) for y in queries.earlier_years(data)]
+since = int(common.url_choice("since", [str(y) for y in data.years], str(data.years[0])))
+chosen_verdicts = common.url_list("change", list(change.VERDICTS))
+change_sort = common.url_choice("csort", CHANGE_SORTS, "improved")
+with tab_change:
+    if not earlier_options:
+        change_view.one_period_notice(data, "change between periods")
+    else:
+        if str(since) not in earlier_options:
+            since = int(earlier_options[0])
+        later = data.latest_year
+        row = st.columns([1.4, 2.6, 1.4])
+        since = int(row[0].selectbox("Change since", earlier_options, index=earlier_options.index(str(since)),
+                                     format_func=lambda y: common.period(int(y)), key="explorer-since",
+                                     help=f"Compared with the latest loaded period, {common.period(later)}."))
+        chosen_verdicts = row[1].multiselect(
+            "Show areas whose change is", list(change.VERDICTS), default=chosen_verdicts,
+            format_func=change_view.VERDICT_LABELS.get, placeholder="Any change", key="explorer-change")
+        change_sort = row[2].selectbox("Sort", list(CHANGE_SORTS), index=list(CHANGE_SORTS).index(change_sort),
+                                       format_func=CHANGE_SORTS.get, key="explorer-change-sort")
+        moved = queries.ranked_changes(data, geo, metric_key, since, later, shown_ids, chosen_verdicts, change_sort)
+        counts = queries.verdict_counts(data, geo, metric_key, since, later, shown_ids)
+        on_share = metric.compared_on == "share"
+        st.markdown(f"**{metric.label}** ({'share of households' if on_share else 'households'}), "
+                    f"{common.period(since)} to {common.period(later)}: of the {len(shown_ids)} {noun} the filters "
+                    f"keep, **{counts[change.IMPROVED]} improved significantly**, "
+                    f"**{counts[change.WORSENED]} worsened significantly** and "
+                    f"**{counts[change.CANNOT_TELL]}** show no change the survey can detect. "
+                    f"Showing {len(moved)}.")
+        city_moved = queries.city_change(data, metric_key, since, later)
+        st.caption(f"Citywide: {change.in_words(city_moved, overlap=False)}. {change_view.overlap_caveat(city_moved)}")
+        if partial := queries.coverage_note(data, geo, metric_key, since, later):
+            st.warning(partial.capitalize() + ".", icon=":material/warning:")
+        if moved.empty:
+            st.info("No area matches these filters. Remove a filter or choose another kind of change.")
+        else:
+            chart_rows = moved.assign(
+                shown=[change_view.change_with_moe(r) for _, r in moved.iterrows()],
+                periods=f"{common.period(since)} → {common.period(later)}",
+            )[["area_name", "change", "low", "high", "verdict", "shown", "periods"]]
+            common.chart(change_view.change_chart, chart_rows.reset_index(drop=True),
+                         f"Change in {'share' if on_share else 'households'} (estimate and 90% interval)",
+                         "+.1%" if on_share else "+,.0f", key="explorer-change-chart",
+                         alt=f"Change in {metric.label.lower()} by {SINGULAR[geo]} from {common.period(since)} to "
+                             f"{common.period(later)}, with 90% intervals; dashed line: no change")
+            st.caption("Dots are changes, bars their 90% intervals, the dashed line no change. 'Improved' or "
+                       "'worsened significantly' means the change passes the Census Bureau's 90% significance test "
+                       "(in the measure's good or bad direction); a bar crossing the dashed line cannot be told "
+                       "from no change.")
+            change_table, change_columns = change.change_table(moved.reset_index(drop=True), geo)
+            st.dataframe(change_table, hide_index=True, key="explorer-change-table", column_config={
+                label: st.column_config.NumberColumn(format="percent") for label in
+                ("Share, earlier period (estimate)", "Share, earlier period MOE (90%)",
+                 "Share, later period (estimate)", "Share, later period MOE (90%)", "Change in share",
+                 "Change in share MOE (90%)")})
+            common.download_extract(change_table, change_columns, f"explorer-change-{geo}-{metric_key}-{since}-{later}",
+                                    key="explorer-change-download")
+
+
 common.set_url(geo=geo, year=year if year != data.latest_year else None, metric=metric_key,
                value=value if metric.denominator else None, areas=chosen_names, sides=chosen_sides,
                wards=chosen_wards, tmetric=None if threshold_metric == NO_THRESHOLD else threshold_metric,
                tmin=threshold_min if threshold_on and threshold_min else None,
                tmax=threshold_max if threshold_on and threshold_max != 100 else None,
-               sort=None if sort == "highest" else sort, compare=compare_ids, cunit=custom_unit, custom=custom_ids)
+               sort=None if sort == "highest" else sort, compare=compare_ids, cunit=custom_unit, custom=custom_ids,
+               since=since if since != data.years[0] else None, change=chosen_verdicts,
+               csort=None if change_sort == "improved" else change_sort)

@@ -1,10 +1,11 @@
 """Map page: a choropleth of any measure by community area, ward or tract, with its legend, one area's
-detail, and the same figures as a sortable table."""
+detail, and the same figures as a sortable table; or the change since an earlier ACS period, drawn on a
+diverging palette with the changes the survey cannot tell from none drawn hollow."""
 
 import streamlit as st
 
-from equity import exports, maps, metrics
-from dashboard import common, library_layer, map_view, tables
+from equity import change, exports, maps, metrics, queries
+from dashboard import change_view, common, library_layer, map_view, tables
 
 data = common.load_or_stop()
 build = data.folder.name
@@ -24,6 +25,9 @@ seed("map-metric", common.url_choice("metric", METRIC_LABELS, "unconnected"))
 seed("map-mode", common.url_choice("mode", maps.MODES, "share"))
 seed("map-year", common.url_choice("year", YEARS, str(data.latest_year)))
 seed("map-classes", common.url_choice("classes", maps.CLASSIFICATIONS, "quantiles"))
+MAP_VIEWS = {"level": "One period", "change": "Change since an earlier period"}
+seed("map-view", common.url_choice("view", MAP_VIEWS, "level"))
+since_from_url = common.url_choice("since", YEARS, str(data.years[0]))
 
 st.title("Map: where Chicago's households are not connected")
 
@@ -35,6 +39,62 @@ mode = controls[2].radio("Show as", list(maps.MODES), format_func=maps.MODES.get
 year = int(controls[3].selectbox("ACS period", list(YEARS), format_func=YEARS.get, key="map-year"))
 scheme = controls[4].radio("Colour classes", list(maps.CLASSIFICATIONS), format_func=maps.CLASSIFICATIONS.get,
                            key="map-classes")
+
+shown_as = st.radio("Map", list(MAP_VIEWS), format_func=MAP_VIEWS.get, key="map-view", horizontal=True)
+earlier_years = {str(y): common.period(y) for y in data.years if y < year}
+if shown_as == "level":
+    common.set_url(view=None, since=None)
+elif not earlier_years:
+    common.set_url(view="change", since=since_from_url)
+    if len(data.years) < 2:
+        change_view.one_period_notice(data, "change to map")
+    else:
+        st.info(f"{common.period(year)} is the earliest period loaded: choose a later ACS period to map the change "
+                "since an earlier one.", icon=":material/info:")
+else:
+    seed("map-since", since_from_url if since_from_url in earlier_years else next(iter(earlier_years)))
+    if st.session_state["map-since"] not in earlier_years:
+        st.session_state["map-since"] = next(iter(earlier_years))
+    since = int(st.selectbox("Change since", list(earlier_years), format_func=earlier_years.get, key="map-since"))
+    common.set_url(geography=geography_name, metric=metric_key, year=year, view="change", since=since)
+    change_map = change_view.change_choropleth(build, geography_name, metric_key, since, year)
+    described = (f"Change in {METRIC_LABELS[metric_key].lower()} by {map_view.GEOGRAPHY_SINGULAR[geography_name]}, "
+                 f"{common.period(since)} to {common.period(year)}")
+    st.subheader(described)
+    city_moved = queries.city_change(data, metric_key, since, year)
+    st.caption(f"Citywide: {change.in_words(city_moved, overlap=False)}. {change_view.overlap_caveat(city_moved)}")
+    if partial := queries.coverage_note(data, geography_name, metric_key, since, year):
+        st.warning(partial.capitalize() + ".", icon=":material/warning:")
+    map_column, legend_column = st.columns([3, 1.15])
+    with map_column:
+        st.pydeck_chart(map_view.deck([change_view.change_layer(change_map["features"])], change_map["view"],
+                                      change_view.change_tooltip(metric_key, since, year),
+                                      ("change", build, geography_name, metric_key, since, year)),
+                        height=620, key=f"map-change-{geography_name}",
+                        alt=f"Map: {described}; areas whose change is not statistically significant are drawn as "
+                            "outlines only. The table below has the same figures.")
+        st.caption("Hover over an area for both periods' figures and the change with its margin of error. "
+                   "Drag to pan, scroll to zoom.")
+    with legend_column:
+        change_view.change_legend(change_map, metric_key, geography_name)
+    st.subheader("The same change as a table")
+    ranked = queries.ranked_changes(data, geography_name, metric_key, since, year)
+    change_table, change_columns = change.change_table(ranked.reset_index(drop=True), geography_name)
+    if geography_name == "tract":
+        st.dataframe(change_table, hide_index=True, key="map-change-table", width="stretch")
+    else:
+        shown = ranked.assign(name=maps.area_labels(geography_name, ranked["area_id"], ranked["area_name"]),
+                              before=[change_view.value_with_moe(r, "from") for _, r in ranked.iterrows()],
+                              after=[change_view.value_with_moe(r, "to") for _, r in ranked.iterrows()],
+                              moved=[change_view.change_with_moe(r) for _, r in ranked.iterrows()])
+        tables.show(shown, dict.fromkeys(["name", "before", "after", "moved", "verdict"], "text"),
+                    caption=f"{described}: most improved first",
+                    labels={"name": map_view.GEOGRAPHY_SINGULAR[geography_name].capitalize(),
+                            "before": common.period(since), "after": common.period(year),
+                            "moved": "Change ± MOE (90%)", "verdict": "Change"})
+    common.download_extract(change_table, change_columns, f"{metric_key}-{geography_name}-change-{since}-{year}",
+                            key="map-change-download")
+    st.stop()
 
 metric = metrics.METRICS[metric_key]
 if mode == "share" and metric.compared_on == "count":
@@ -93,6 +153,11 @@ with legend_column:
 
 area_id = st.selectbox(f"Detail for one {map_view.GEOGRAPHY_SINGULAR[geography_name]}", list(AREA_OPTIONS),
                        format_func=AREA_OPTIONS.get, key=area_key)
+# Read before the URL is written back: writing it first would drop the link's table order.
+TABLE_ORDERS = {"shown": "The value mapped, highest first" if view["higher_is_darker"] else "The value mapped",
+                "name": "Name (A to Z)", "count": "Households, most first", "share": "Share, highest first",
+                "cv": "Coefficient of variation, least reliable first"}
+seed("map-table-order", common.url_choice("order", TABLE_ORDERS, "shown"))
 common.set_url(geography=geography_name, metric=metric_key, mode=mode, year=year, classes=scheme, area=area_id,
                order=None if geography_name == "tract" or st.session_state.get("map-table-order") == "shown"
                else st.session_state.get("map-table-order"))
@@ -121,10 +186,6 @@ if area_id:
 
 st.subheader("The same figures as a table")
 value_column = "share" if mode == "share" else "count"
-TABLE_ORDERS = {"shown": "The value mapped, highest first" if view["higher_is_darker"] else "The value mapped",
-                "name": "Name (A to Z)", "count": "Households, most first", "share": "Share, highest first",
-                "cv": "Coefficient of variation, least reliable first"}
-seed("map-table-order", common.url_choice("order", TABLE_ORDERS, "shown"))
 if geography_name == "tract":
     order_by = "shown"
 else:

@@ -5,9 +5,9 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from equity import metrics, queries, targets
+from equity import change, metrics, queries, targets
 from equity.errors import ValidationError
-from dashboard import acp_sections, common
+from dashboard import acp_sections, change_view, common
 
 data = common.load_or_stop()
 build = str(data.folder)  # the build folder: a rebuilt or another cache is a new entry
@@ -71,6 +71,7 @@ def seed(key: str, value) -> None:
 seed("gap-geography", common.url_choice("gap", GAP_GEOGRAPHIES, "community_area"))
 seed("gap-metric", common.url_choice("gap_metric", GAP_METRICS, "unconnected"))
 seed("gap-year", common.url_choice("gap_year", YEARS, str(data.latest_year)))
+seed("areas-geography", common.url_choice("areas", GAP_GEOGRAPHIES, "community_area"))
 
 
 # ---- formatting (presentation only) ---------------------------------------------------------------
@@ -217,7 +218,8 @@ st.caption("Each target's measure from the American Community Survey (ACS), with
            "compared with its baseline period; program milestones the ACS cannot measure; and where the "
            "remaining gap is. Statuses follow the Census Bureau's test of statistical significance.")
 
-targets_section, milestones_section, gap_section = st.container(), st.container(), st.container()
+targets_section, areas_section, milestones_section, gap_section = (st.container(), st.container(), st.container(),
+                                                                   st.container())
 st.header("Use your own targets or milestones")
 st.write("Upload a CSV in the same layout as the project's file (download it below as a template). It is "
          "checked row by row; a file with any problem is not used. A good file is used for your session "
@@ -315,6 +317,74 @@ with targets_section:
                                               "Change MOE (90%)", "Pace needed per year", "Pace observed per year",
                                               "Pace observed MOE (90%)"]})
             common.download_extract(detail, targets.PROGRESS_TABLE_COLUMNS, "progress-to-targets", key="progress-table")
+
+# ---- community areas and wards against their part of the targets ------------------------------------------
+
+with areas_section:
+    st.header("Community areas and wards: their part of the targets")
+    in_use = None if target_table is project_target_table else target_table
+    citywide = queries.city_target_labels(data, in_use) if len(target_table) else {}
+    if not citywide:
+        st.info("The targets in use have no citywide target to split among community areas and wards.")
+    else:
+        controls = st.columns([1.2, 3.6])
+        areas_geography = controls[0].radio("Areas", list(GAP_GEOGRAPHIES), format_func=GAP_GEOGRAPHIES.get,
+                                            key="areas-geography", horizontal=True)
+        first_target = str(next(iter(citywide)))
+        seed("areas-target", int(common.url_choice("areas_target", [str(n) for n in citywide], first_target)))
+        chosen_target = controls[1].selectbox("Citywide target", list(citywide), format_func=citywide.get,
+                                              key="areas-target")
+        common.set_url(areas=areas_geography, areas_target=chosen_target)
+        area_word = GAP_GEOGRAPHIES[areas_geography].lower()
+        goal = queries.citywide_target(data, chosen_target, in_use)
+        counts = queries.area_status_counts(data, areas_geography, chosen_target, in_use)
+        st.markdown(f"Each {area_word[:-1]}'s part of the target is its share of the citywide gap in the baseline "
+                    f"period; its status follows the same rules as the city's. Of the {counts.sum()} {area_word}, "
+                    f"**{counts[targets.ON_TRACK]} on track**, **{counts[targets.BEHIND]} behind**, "
+                    f"**{counts[targets.CANNOT_TELL]} cannot tell yet**.")
+        if len(data.years) < 2:
+            change_view.one_period_notice(data, "change since the baseline")
+        area_table, area_columns = queries.area_progress_table(data, areas_geography, in_use, chosen_target)
+        st.dataframe(area_table, hide_index=True, width="stretch", key="areas-table", column_config={
+            "Part of the citywide gap": st.column_config.NumberColumn(format="percent")})
+        common.download_extract(area_table, area_columns, f"{areas_geography}-part-of-target-{chosen_target}",
+                                key="areas-table-download")
+
+        st.subheader("Where the gap closed")
+        earlier = int(goal["baseline_year"])
+        if len(data.years) < 2:
+            change_view.one_period_notice(data, "change to split among areas")
+        elif earlier not in data.years or earlier >= data.latest_year:
+            st.info(f"The target's baseline period ({common.period(earlier)}) is not loaded, or no later period is: "
+                    f"add it with `python -m equity fetch --year {earlier}`.")
+        else:
+            later = data.latest_year
+            city_moved = queries.city_change(data, goal["metric"], earlier, later)
+            closed = queries.gap_closed(data, areas_geography, goal["metric"], earlier, later)
+            label = metrics.METRICS[goal["metric"]].label
+            moved = with_moe(city_moved["count_change"], city_moved["count_change_moe"], "count", signed=True)
+            significance = "statistically significant" if city_moved["count_significant"] else "not significant"
+            st.markdown(f"Citywide, the number of {label[0].lower()}{label[1:]} changed by **{moved}** from "
+                        f"{common.period(earlier)} to {common.period(later)} ({significance} at the 90% level).")
+            if not city_moved["count_significant"]:
+                st.warning("The citywide change cannot be told from no change, so how it splits among areas is not "
+                           "meaningful yet.", icon=":material/warning:")
+            if closed.empty:
+                st.info("The citywide count did not change, so there is nothing to split among areas.")
+            else:
+                half = int(closed["accounts_for_half"].sum())
+                st.markdown(f"**{half} of {len(closed)} {area_word}** together account for half of the citywide "
+                            "change; areas that moved against the city count negative.")
+                caveat = change_view.overlap_caveat(city_moved)
+                if caveat:
+                    st.caption(caveat)
+                closed_table, closed_columns = change.gap_closed_table(closed)
+                st.dataframe(closed_table, hide_index=True, width="stretch", key="gap-closed-table", column_config={
+                    label: st.column_config.NumberColumn(format="percent")
+                    for label in ("Part of the citywide change", "Running part")})
+                common.download_extract(closed_table, closed_columns,
+                                        f"{goal['metric']}-{areas_geography}-{earlier}-{later}-where-the-gap-closed",
+                                        key="gap-closed-download")
 
 # ---- milestones -------------------------------------------------------------------------------------------
 

@@ -3,8 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from equity import maps, metrics, queries
-from dashboard import acp_sections, common, map_view, tables
+from equity import change, maps, metrics, queries
+from equity.errors import ValidationError
+from dashboard import acp_sections, change_view, common, map_view, tables
 
 HEADLINE = "unconnected"
 
@@ -81,6 +82,53 @@ if pd.notna(brief["rank"]):
                 f"The ward's share is {map_view.COMPARISON_WORDS[brief['comparison']]}.")
 else:
     st.markdown("**Rank among the wards:** not available (the ward's estimate is missing).")
+
+st.subheader("Over time")
+if len(data.years) < 2:
+    change_view.one_period_notice(data, "change over time")
+else:
+    first, last = data.years[0], data.latest_year
+    moved = queries.change_rows(data, "ward", HEADLINE, first, last).loc[ward]
+    city_moved = queries.city_change(data, HEADLINE, first, last)
+    notes = [change_view.overlap_caveat(moved)] + ([moved["note"].capitalize() + "."] if moved["note"] else [])
+    st.markdown(f"The share of {WARDS[ward]}'s households without an internet subscription "
+                f"**{change.in_words(moved, overlap=False)}**. "
+                f"Citywide it {change.in_words(city_moved, overlap=False)}.")
+    trend_column, trend_words = st.columns([1.4, 1])
+    common.chart(change_view.trend_chart, queries.trend(data, "ward", ward, HEADLINE), WARDS[ward],
+                 into=trend_column.container(key="ward-trend"), width="stretch", key="ward-trend-chart",
+                 alt=f"Share of households without an internet subscription in {WARDS[ward]} and citywide, each "
+                     "loaded ACS period, with 90% intervals")
+    trend_words.caption("Dots: the share in each ACS 5-year period; bars: its 90% margin of error. "
+                        f"{WARDS[ward]}: blue circles, solid line; the city: grey squares, dashed line. "
+                        "Where two periods' bars overlap a great deal, the survey may not tell them apart.")
+    for note in filter(None, notes):
+        trend_words.caption(note)
+
+st.subheader("Part of the citywide targets")
+try:
+    parts = queries.area_target_rows(data, "ward", ward)
+    labels = queries.city_target_labels(data)
+except ValidationError as exc:
+    st.warning(f"The project's targets file could not be used: {exc}")
+else:
+    if parts.empty:
+        st.markdown(f"{WARDS[ward]} has no baseline estimate for the citywide targets.")
+    else:
+        for _, part in parts.iterrows():
+            unit = "share" if part["measure"] == "share" else "households"
+            goal = (f"{part['target_value'] * 100:.0f}% of households" if unit == "share"
+                    else f"{part['target_value']:,.0f} households")
+            figures = (common.share_with_moe({"share": part["baseline_value"], "share_moe": part["baseline_moe"]})
+                       if unit == "share" else common.count_with_moe({"count": part["baseline_value"],
+                                                                      "count_moe": part["baseline_moe"]}))
+            st.markdown(f"**{labels[part['city_target']]}.** {WARDS[ward]}'s part: "
+                        f"**{common.format_share(part['part_of_gap'])} of the citywide gap** — from {figures} "
+                        f"({part['baseline_period']}) to {goal} by {part['target_year']}. "
+                        f"Status: **{part['status']}** — {part['reason']}.")
+        st.caption("A ward's part of a target is its share of the citywide gap in the baseline period (for a "
+                   "count: its households over the city's; for a share: the households it is short of the target "
+                   "share). Its status follows the same rules as the city's targets on the Progress page.")
 
 tracts = map_view.tracts_in(data, "ward", ward, year, HEADLINE)
 view, layers, ward_view = ward_map(build, ward, year)

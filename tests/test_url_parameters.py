@@ -105,6 +105,9 @@ CATALOGUE: dict[str, dict[str, Parameter]] = {
         "compare": Parameter("1,2"),
         "cunit": Parameter("tract"),
         "custom": Parameter(two_tracts, needs={"cunit": "tract"}),
+        "since": Parameter(latest, in_url=False),
+        "change": Parameter("cannot tell"),
+        "csort": Parameter("name"),
     },
     "pages/map.py": {
         "geography": Parameter("ward"),
@@ -113,6 +116,9 @@ CATALOGUE: dict[str, dict[str, Parameter]] = {
         "year": Parameter(latest),
         "classes": Parameter("natural_breaks"),
         "area": Parameter("3", empty_is_valid=True),
+        "order": Parameter("name"),
+        "view": Parameter("change"),
+        "since": Parameter(latest, needs={"view": "change"}),
     },
     "pages/ward.py": {
         "ward": Parameter("20"),
@@ -122,6 +128,8 @@ CATALOGUE: dict[str, dict[str, Parameter]] = {
         "gap": Parameter("ward"),
         "gap_metric": Parameter("no_computer"),
         "gap_year": Parameter(latest),
+        "areas": Parameter("ward"),
+        "areas_target": Parameter("2"),
     },
     "pages/libraries.py": {
         "geography": Parameter("ward"),
