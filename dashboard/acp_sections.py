@@ -147,13 +147,17 @@ def series_frame(data, geography_name: str, area_id: str, area_name: str) -> pd.
     return frame[["release", "where", "enrolled_households", "eligible_households", "uptake"]]
 
 
-def enrollment_chart(frame: pd.DataFrame, field: str, title: str, number_format: str) -> alt.Chart:
-    """Lines with points, one per place, over the releases."""
+def enrollment_chart(frame: pd.DataFrame, field: str, title: str, number_format: str,
+                     places: tuple[str, ...] = ("City of Chicago",)) -> alt.Chart:
+    """Lines with points, one per place, over the releases; ``places`` fixes each place's colour and dash
+    (the city first), so a place looks the same in every chart beside it."""
     return alt.Chart(frame).mark_line(point=alt.OverlayMarkDef(size=60, filled=True)).encode(
         x=alt.X("release:T", title="Release (date published)", axis=alt.Axis(format="%b %Y")),
         y=alt.Y(f"{field}:Q", title=title, axis=alt.Axis(format=number_format)),
-        color=alt.Color("where:N", title=None, legend=alt.Legend(orient="top")),
-        strokeDash=alt.StrokeDash("where:N", legend=None),
+        color=alt.Color("where:N", title=None, legend=alt.Legend(orient="top"),
+                        scale=alt.Scale(domain=list(places), range=["#1f5fa8", "#d95f02"][:len(places)])),
+        strokeDash=alt.StrokeDash("where:N", legend=None,
+                                  scale=alt.Scale(domain=list(places), range=[[1, 0], [6, 3]][:len(places)])),
         tooltip=[alt.Tooltip("where:N", title="Where"), alt.Tooltip("release:T", title="Release", format="%d %b %Y"),
                  alt.Tooltip(f"{field}:Q", title=title, format=number_format)],
     ).properties(height=300)
@@ -167,9 +171,10 @@ def series_section(data, geography_name: str, area_id: str, area_name: str, key:
     if area_id:
         counts = programs.series(data, geography_name, area_id).assign(where=area_name)[frame.columns]
     left, right = st.columns(2)
-    common.chart(enrollment_chart, counts, "enrolled_households", "Enrolled households", ",.0f", into=left,
+    places = ("City of Chicago", area_name) if area_id else ("City of Chicago",)
+    common.chart(enrollment_chart, counts, "enrolled_households", "Enrolled households", ",.0f", places, into=left,
                  width="stretch")
-    common.chart(enrollment_chart, frame, "uptake", "Uptake (enrolled ÷ eligible)", ".0%", into=right,
+    common.chart(enrollment_chart, frame, "uptake", "Uptake (enrolled ÷ eligible)", ".0%", places, into=right,
                  width="stretch")
     with st.expander("The enrollment series as a table", key=f"{key}-table"):
         shown = frame.assign(release=frame["release"].map(programs.release_label))

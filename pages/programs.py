@@ -28,11 +28,11 @@ st.title("Programs: the Affordable Connectivity Program")
 st.markdown(acp_sections.WHAT_IT_WAS)
 
 city = programs.beside_need(data, "city", programs.last_release(data)).iloc[0]
-headline = st.columns(4)
+headline = st.columns([1.05, 0.85, 0.95, 1.45])  # the last holds a figure with its margin of error
 headline[0].metric("Households enrolled in Chicago", common.format_count(city["enrolled_households"]),
                    help=f"Release of {programs.release_label(city['release'])}; ZIP codes carried to the city by "
                         "households.")
-headline[1].metric("Households eligible (ILSR estimate)", common.format_count(city["eligible_households"]))
+headline[1].metric("Eligible (ILSR estimate)", common.format_count(city["eligible_households"]))
 headline[2].metric("Uptake (enrolled ÷ eligible)", common.format_share(city["uptake"]))
 headline[3].metric("Unconnected households (ACS)",
                    f"{common.format_count(city['unconnected_households'])} ± "
