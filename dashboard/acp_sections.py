@@ -286,8 +286,10 @@ def downloads_section(data) -> None:
     choice = common.url_choice("table", DOWNLOAD_TABLES, "acs")
     if "downloads-table" not in st.session_state:
         st.session_state["downloads-table"] = choice
-    shown = st.segmented_control("Download", list(DOWNLOAD_TABLES), format_func=DOWNLOAD_TABLES.get,
-                                 key="downloads-table", required=True)
+    # A radio group, not a segmented control: Streamlit's segmented control draws its unselected labels in
+    # a grey that fails WCAG AA contrast on white (axe, tests/browser/test_accessibility.py).
+    shown = st.radio("Download", list(DOWNLOAD_TABLES), format_func=DOWNLOAD_TABLES.get, key="downloads-table",
+                     horizontal=True)
     if shown != "acp":
         common.set_url(table=None, acp=None)
         return

@@ -29,6 +29,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from equity import compare, config, libraries
+from tests.conftest import html_tables
 
 APP = config.REPO_ROOT / "app.py"
 TIMEOUT = 180
@@ -254,7 +255,8 @@ def content(at: AppTest) -> dict:
     return {"titles": [e.value for e in at.title], "headers": [e.value for e in at.header],
             "subheaders": [e.value for e in at.subheader], "markdown": [e.value for e in at.markdown],
             "captions": [e.value for e in at.caption], "metrics": [(e.label, e.value) for e in at.metric],
-            "dataframes": [e.value.to_csv() for e in at.dataframe], "tables": [e.value.to_csv() for e in at.table],
+            "dataframes": [e.value.to_csv() for e in at.dataframe],
+            "tables": [e.value.to_csv() for e in at.table] + [frame.to_csv() for frame in html_tables(at)],
             "info": [e.value for e in at.info]}
 
 
