@@ -142,4 +142,5 @@ def test_a_100000_character_link_opened_directly_does_not_stop_the_server(watche
     open_page(page, f"{streamlit_server}/ward?ward=20")
     assert page.get_by_role("heading", name="Ward 20").count() >= 1
     assert page.get_by_test_id("stException").count() == 0
-    assert page.get_by_test_id("stAlert").count() == 0
+    # no notice about the link's values (the brief's own notes, e.g. how to see change, may show)
+    assert page.get_by_test_id("stAlert").filter(has_text="The link's").count() == 0
