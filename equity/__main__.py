@@ -96,14 +96,7 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 def write(fmt: str) -> bytes:
                     return queries.export_bytes(data, args.geography, args.year, args.metric, fmt, combine)
-            payload = write(args.format)
-            if args.output:
-                Path(args.output).write_bytes(payload)
-                _progress(f"wrote {args.output}")
-            else:
-                sys.stdout.buffer.write(payload)
-            if args.dictionary:
-                Path(args.dictionary).write_bytes(write("dictionary"))
+            _write_export(write, args)
     except (EquityError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -116,15 +109,20 @@ def _export_acp(data, args) -> int:
                if given]
     if ignored or args.format != "csv":
         raise ValueError(f"--acp writes every ACP release as CSV; drop {', '.join(ignored) or '--format'}")
-    payload = program_queries.export_bytes(data, args.geography)
+    _write_export(lambda fmt: program_queries.export_bytes(data, args.geography, fmt), args)
+    return 0
+
+
+def _write_export(write, args) -> None:
+    """``write(format)``'s bytes to ``--output`` (or standard output), and its dictionary to ``--dictionary``."""
+    payload = write(args.format)
     if args.output:
         Path(args.output).write_bytes(payload)
         _progress(f"wrote {args.output}")
     else:
         sys.stdout.buffer.write(payload)
     if args.dictionary:
-        Path(args.dictionary).write_bytes(program_queries.export_bytes(data, args.geography, "dictionary"))
-    return 0
+        Path(args.dictionary).write_bytes(write("dictionary"))
 
 
 if __name__ == "__main__":
