@@ -12,7 +12,7 @@ import pydeck as pdk
 import streamlit as st
 
 from dashboard import common, map_view
-from equity import change, maps, metrics, queries
+from equity import change, compare, maps, metrics, queries
 
 UPDATE_COMMAND = "CENSUS_API_KEY=<your key> python -m equity update"
 FETCH_COMMAND = "CENSUS_API_KEY=<your key> python -m equity fetch --year 2023"
@@ -47,11 +47,7 @@ def overlap_caveat(row) -> str:
 
 def change_with_moe(row) -> str:
     """'−2.3 pts ± 0.3' for a share, '−25,390 ± 2,966' for households (the row's ``compared_on``)."""
-    if pd.isna(row["change"]):
-        return "—"
-    if row["compared_on"] == "share":
-        return f"{row['change'] * 100:+.1f} pts ± {row['change_moe'] * 100:.1f}"
-    return f"{row['change']:+,.0f} ± {row['change_moe']:,.0f}"
+    return compare.difference_in_words(row["change"], row["change_moe"], row["compared_on"])
 
 
 def value_with_moe(row, side: str) -> str:

@@ -433,13 +433,13 @@ def ranking_table(ranked: pd.DataFrame, geography_name: str, value: str,
     return table(values, columns), columns
 
 
-def _difference_in_words(row) -> str:
-    """"+21.9 pts ± 3.1" for shares, "-51,431 ± 1,958" for household counts."""
-    if pd.isna(row["difference"]):
+def difference_in_words(difference: float, moe: float, compared_on: str) -> str:
+    """"+21.9 pts ± 3.1" for shares, "-51,431 ± 1,958" for household counts; "—" when missing."""
+    if pd.isna(difference):
         return "—"
-    if row["compared"] == "share":
-        return f"{row['difference'] * 100:+.1f} pts ± {row['difference_moe'] * 100:.1f}"
-    return f"{row['difference']:+,.0f} ± {row['difference_moe']:,.0f}"
+    if compared_on == "share":
+        return f"{difference * 100:+.1f} pts ± {moe * 100:.1f}"
+    return f"{difference:+,.0f} ± {moe:,.0f}"
 
 
 def differences_table(side_by_side: pd.DataFrame, first_id: str) -> tuple[pd.DataFrame, list[Column]]:
@@ -449,7 +449,8 @@ def differences_table(side_by_side: pd.DataFrame, first_id: str) -> tuple[pd.Dat
     columns = [geography.AREA, metrics.MEASURE, difference_from(first_name), SIGNIFICANCE, COMPARED_ON, DIFFERENCE,
                DIFFERENCE_MOE]
     values = {**rows, "metric_label": rows["metric"].map(lambda k: metrics.METRICS[k].label),
-              "difference_in_words": [_difference_in_words(r) for _, r in rows.iterrows()],
+              "difference_in_words": [difference_in_words(r["difference"], r["difference_moe"], r["compared"])
+                                      for _, r in rows.iterrows()],
               "compared_on": rows["compared"].map({"share": "share of households", "count": "households"})}
     return table(values, columns), columns
 
