@@ -9,7 +9,6 @@ draws the buttons as usual.
 
 from __future__ import annotations
 
-import ast
 import re
 
 import pandas as pd
@@ -17,18 +16,14 @@ import pytest
 
 from equity import config, exports, libraries, metrics
 from equity.columns import Column
-from dashboard import common
+from dashboard import common, frame
 from tests.conftest import open_app_page
 
-APP = config.REPO_ROOT / "app.py"
 
 
 def navigation_pages() -> list[str]:
-    """The script of every ``st.Page(...)`` in app.py, in navigation order."""
-    calls = [node for node in ast.walk(ast.parse(APP.read_text(encoding="utf-8")))
-             if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "Page"]
-    return [call.args[0].value for call in calls
-            if call.args and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str)]
+    """The script of every page app.py navigates to (``dashboard.frame.PAGES``), in navigation order."""
+    return [script for script, _, _ in frame.PAGES]
 
 
 PAGES = navigation_pages()

@@ -28,6 +28,7 @@ from urllib.parse import urlencode
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard import frame
 from equity import compare, config, libraries
 from tests.conftest import html_tables
 
@@ -178,13 +179,6 @@ HOSTILE = "<script>alert(1)</script>" + "x" * 10_000
 
 
 # ---- reading the pages ----------------------------------------------------------------------------------
-
-def navigation_pages(source: str) -> list[str]:
-    """The page files app.py's navigation lists (``st.Page("pages/x.py", ...)``)."""
-    return [node.args[0].value for node in ast.walk(ast.parse(source))
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "Page"
-            and node.args and isinstance(node.args[0], ast.Constant)]
-
 
 def _reader(call: ast.Call) -> str | None:
     func = call.func
@@ -346,7 +340,7 @@ def assert_literal_bounded_notice(notice: str, name: str, raw: str) -> None:
 # ---- the catalogue is complete --------------------------------------------------------------------------
 
 def test_the_catalogue_covers_every_parameter_every_page_reads():
-    pages = navigation_pages(APP.read_text(encoding="utf-8"))
+    pages = [script for script, _, _ in frame.PAGES]
     assert sorted(pages) == sorted(CATALOGUE), "a page in app.py's navigation has no catalogue entry (or vice versa)"
     for page in pages:
         assert sorted(parameters_read(page_source(page))) == sorted(CATALOGUE[page]), page
