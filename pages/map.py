@@ -31,16 +31,37 @@ since_from_url = common.url_choice("since", YEARS, str(data.years[0]))
 
 st.title("Map: where Chicago's households are not connected")
 
-controls = st.columns([1.3, 2.2, 1.3, 1.5, 1.6])
-geography_name = controls[0].radio("Areas", list(map_view.GEOGRAPHIES), format_func=map_view.GEOGRAPHIES.get,
-                                   key="map-geography", on_change=lambda: st.query_params.pop("area", None))
-metric_key = controls[1].selectbox("Measure", list(METRIC_LABELS), format_func=METRIC_LABELS.get, key="map-metric")
-mode = controls[2].radio("Show as", list(maps.MODES), format_func=maps.MODES.get, key="map-mode")
-year = int(controls[3].selectbox("ACS period", list(YEARS), format_func=YEARS.get, key="map-year"))
-scheme = controls[4].radio("Colour classes", list(maps.CLASSIFICATIONS), format_func=maps.CLASSIFICATIONS.get,
-                           key="map-classes")
+# The choices sit above the map but are drawn into this container after the map has been sent: the
+# browser then loads and draws the map before the widgets' code (issue 17: time to map). Every widget is
+# seeded above, so its value is known before it is drawn.
+choices = st.container(key="map-choices")
+geography_name = st.session_state["map-geography"]
+metric_key = st.session_state["map-metric"]
+mode = st.session_state["map-mode"]
+year = int(st.session_state["map-year"])
+scheme = st.session_state["map-classes"]
+shown_as = st.session_state["map-view"]
 
-shown_as = st.radio("Map", list(MAP_VIEWS), format_func=MAP_VIEWS.get, key="map-view", horizontal=True)
+
+def draw_choices(since_years: dict[str, str] | None = None) -> None:
+    """The reader's choices, in the container above the map: with ``since_years`` (the change map) the
+    change's start, without (the map of one period) the library branches' switch."""
+    with choices:
+        controls = st.columns([1.3, 2.2, 1.3, 1.5, 1.6])
+        controls[0].radio("Areas", list(map_view.GEOGRAPHIES), format_func=map_view.GEOGRAPHIES.get,
+                          key="map-geography", on_change=lambda: st.query_params.pop("area", None))
+        controls[1].selectbox("Measure", list(METRIC_LABELS), format_func=METRIC_LABELS.get, key="map-metric")
+        controls[2].radio("Show as", list(maps.MODES), format_func=maps.MODES.get, key="map-mode")
+        controls[3].selectbox("ACS period", list(YEARS), format_func=YEARS.get, key="map-year")
+        controls[4].radio("Colour classes", list(maps.CLASSIFICATIONS), format_func=maps.CLASSIFICATIONS.get,
+                          key="map-classes")
+        st.radio("Map", list(MAP_VIEWS), format_func=MAP_VIEWS.get, key="map-view", horizontal=True)
+        if since_years:
+            st.selectbox("Change since", list(since_years), format_func=since_years.get, key="map-since")
+        else:
+            st.toggle("Show public library branches", key="map-libraries")
+
+
 earlier_years = {str(y): common.period(y) for y in data.years if y < year}
 if shown_as == "level":
     common.set_url(view=None, since=None)
@@ -55,7 +76,7 @@ else:
     seed("map-since", since_from_url if since_from_url in earlier_years else next(iter(earlier_years)))
     if st.session_state["map-since"] not in earlier_years:
         st.session_state["map-since"] = next(iter(earlier_years))
-    since = int(st.selectbox("Change since", list(earlier_years), format_func=earlier_years.get, key="map-since"))
+    since = int(st.session_state["map-since"])
     common.set_url(geography=geography_name, metric=metric_key, year=year, view="change", since=since)
     change_map = change_view.change_choropleth(build, geography_name, metric_key, since, year)
     described = (f"Change in {METRIC_LABELS[metric_key].lower()} by {map_view.GEOGRAPHY_SINGULAR[geography_name]}, "
@@ -77,6 +98,7 @@ else:
                    "Drag to pan, scroll to zoom.")
     with legend_column:
         change_view.change_legend(change_map, metric_key, geography_name)
+    draw_choices(earlier_years)
     st.subheader("The same change as a table")
     ranked = queries.ranked_changes(data, geography_name, metric_key, since, year)
     change_table, change_columns = change.change_table(ranked.reset_index(drop=True), geography_name)
@@ -130,7 +152,8 @@ if selected:
     layers.append(map_view.outline_layer(map_view.features_of(view, [selected]), map_view.SELECTED_LAYER,
                                          map_view.SELECTED_COLOUR, 3))
 tooltip = map_view.tooltip(metric_key, mode)
-show_branches = st.toggle("Show public library branches", key="map-libraries")
+seed("map-libraries", False)
+show_branches = st.session_state["map-libraries"]
 if show_branches:
     layers, tooltip = library_layer.over_choropleth(layers, build, view, metric_key, mode,
                                                     library_layer.latest_full_year(build))
@@ -150,6 +173,7 @@ with legend_column:
     map_view.legend(view, metric_key, mode, geography_name, scheme)
     if show_branches:
         library_layer.legend(build, library_layer.latest_full_year(build))
+draw_choices()
 
 area_id = st.selectbox(f"Detail for one {map_view.GEOGRAPHY_SINGULAR[geography_name]}", list(AREA_OPTIONS),
                        format_func=AREA_OPTIONS.get, key=area_key)
