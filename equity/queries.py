@@ -176,9 +176,9 @@ def ranking(data, geography_name: str, metric_key: str, year: int, value: str) -
 @_once
 def gap(data, geography_name: str, metric_key: str, year: int) -> tuple[pd.DataFrame, int, pd.Series]:
     """Where the gap is: the areas ranked by households counted with running totals
-    (``targets.gap_concentration``), how many areas the geography has, and the city row (the total to quote)."""
+    (``compare.gap_concentration``), how many areas the geography has, and the city row (the total to quote)."""
     areas = len(metric_rows(data, geography_name, metric_key, year))
-    return (targets.gap_concentration(data.metrics, geography_name, metric_key, year), areas,
+    return (compare.gap_concentration(data.metrics, geography_name, metric_key, year), areas,
             city_row(data, metric_key, year))
 
 

@@ -1,4 +1,4 @@
-"""Progress against plan targets; program milestones; where the gap is.
+"""Progress against plan targets; program milestones.
 
 The targets and milestones themselves are read and checked by
 ``equity.target_files``. ``progress`` compares every loaded ACS
@@ -6,19 +6,17 @@ period with the baseline (difference and significance with the ACS
 handbook's formulas in ``equity.estimates``, adjusted where 5-year periods
 overlap), sets the pace needed against the pace observed and gives a status
 in plain words. ``milestone_progress`` sets each milestone's latest report
-against its target. ``gap_concentration`` ranks areas by how many unconnected
-households they hold (a Pareto table).
+against its target.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Collection, Mapping
 
 import numpy as np
 import pandas as pd
 
-from . import estimates, geography, metrics
+from . import estimates, metrics
 from .columns import Column, table
 from .errors import ValidationError
 from .target_files import TARGET_COLUMNS, TARGET_GEOGRAPHIES
@@ -180,8 +178,6 @@ def progress(targets: pd.DataFrame, metric_table: pd.DataFrame) -> pd.DataFrame:
     return rows[PROGRESS_COLUMNS].sort_values(["target_id", "year"]).reset_index(drop=True)
 
 
-RELIABILITY = Column("reliability", "Reliability", "Reliability of the row's estimate, from its CV: "
-                     + estimates.RELIABILITY_RULE)
 PROGRESS_TABLE_COLUMNS = [
     Column("target", "Target", "The target in words: measure, area, value and year to reach."),
     metrics.PERIOD,
@@ -190,7 +186,7 @@ PROGRESS_TABLE_COLUMNS = [
     Column("value", "Estimate", "The measure for this ACS period, in the row's unit.",
            "Households as in 'Households (estimate)', or share = estimate / universe."),
     Column("moe", "Margin of error (90%)", "Margin of error of the estimate at 90% confidence."),
-    RELIABILITY,
+    metrics.RELIABILITY,
     Column("change", "Change since baseline", "The estimate minus the baseline period's, in the row's unit; blank "
            "for the baseline period itself.", "estimate − baseline estimate"),
     Column("change_moe", "Change MOE (90%)", "Margin of error of the change.",
@@ -329,81 +325,3 @@ def overlapping_comparisons(headlines: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=keys)
     later = headlines[headlines["overlap_years"].gt(0) & headlines["years_elapsed"].gt(0)]
     return later[keys].drop_duplicates().sort_values(keys).reset_index(drop=True)
-
-
-# ---- where the gap is -----------------------------------------------------------------------------
-
-GAP_COLUMNS = ["rank", "area_id", "area_name", "count", "count_moe", "count_low", "count_high",
-               "count_reliability", "share_of_total",
-               "share_of_total_moe", "cumulative_count", "cumulative_count_moe", "cumulative_share",
-               "holds_first_half"]
-
-
-def gap_concentration(metric_table: pd.DataFrame, geography_name: str, metric: str, year: int,
-                      portion: float = 0.5) -> pd.DataFrame:
-    """Areas ranked by households counted (most first), with running totals: a Pareto table.
-
-    ``share_of_total`` is the area's part of the sum over all areas
-    (``estimates.proportion``: the area is a subset of the total);
-    ``cumulative_count`` and its MOE sum the areas so far
-    (``estimates.grouped_sum``, handbook ch. 8 aggregated counts);
-    ``holds_first_half`` marks the fewest top areas that together hold at
-    least ``portion`` of the total. Areas with no estimate are left out (the
-    caller can report them). Ranks of areas whose intervals overlap are not
-    statistically distinguishable.
-    """
-    rows = metric_table[(metric_table["geography"] == geography_name) & (metric_table["metric"] == metric)
-                        & (metric_table["year"] == year) & metric_table["count"].notna()]
-    if rows.empty:
-        return pd.DataFrame(columns=GAP_COLUMNS)
-    ranked = rows.sort_values(["count", "area_id"], ascending=[False, True]).reset_index(drop=True)
-    ranked["rank"] = np.arange(1, len(ranked) + 1)
-    n = len(ranked)
-    upto = np.repeat(np.arange(1, n + 1), np.arange(1, n + 1))
-    members = np.concatenate([np.arange(k) for k in range(1, n + 1)])
-    expanded = pd.DataFrame({"upto": upto, "estimate": ranked["count"].to_numpy()[members],
-                             "moe": ranked["count_moe"].to_numpy()[members]})
-    cumulative = estimates.grouped_sum(expanded, "upto").sort_values("upto")
-    ranked["cumulative_count"] = cumulative["estimate"].to_numpy()
-    ranked["cumulative_count_moe"] = cumulative["moe"].to_numpy()
-    total, total_moe = ranked["cumulative_count"].iloc[-1], ranked["cumulative_count_moe"].iloc[-1]
-    ranked["share_of_total"], ranked["share_of_total_moe"] = estimates.proportion(
-        ranked["count"], ranked["count_moe"], pd.Series(total, index=ranked.index),
-        pd.Series(total_moe, index=ranked.index))
-    ranked["cumulative_share"] = ranked["cumulative_count"] / total
-    ranked["count_low"], ranked["count_high"] = estimates.confidence_interval(ranked["count"], ranked["count_moe"])
-    before = ranked["cumulative_share"].shift(fill_value=0.0)
-    ranked["holds_first_half"] = before < portion
-    return ranked[GAP_COLUMNS]
-
-
-_RUNNING = "Sum of this area's and every higher-ranked area's households"
-GAP_TABLE_COLUMNS = [
-    Column("rank", "Rank", "Rank by households counted, most first."),
-    geography.AREA,
-    Column("count", "Households", "Households counted by the measure in the area (estimate)."),
-    metrics.COUNT_MOE,
-    dataclasses.replace(RELIABILITY, key="count_reliability"),
-    Column("share_of_total", "Share of the total", "The area's part of the households counted in all areas, as a "
-           "fraction from 0 to 1.", "households / total of all areas; MOE by the ACS handbook's proportion formula "
-           "(ch. 8), the area being part of the total."),
-    Column("share_of_total_moe", "Share of the total MOE (90%)", "Margin of error of the share of the total, as a "
-           "fraction.", f"{estimates.FORMULAS['share_moe']}, X the area's households and Y the total (ACS "
-           "handbook 2020, ch. 8, proportions; the ratio formula where the root is negative)."),
-    Column("cumulative_count", "Running total", "Households in this area and every area ranked above it.",
-           _RUNNING + " (ACS handbook ch. 8, aggregated counts)."),
-    Column("cumulative_count_moe", "Running total MOE (90%)", "Margin of error of the running total.",
-           f"{estimates.FORMULAS['sum']} over the areas summed, the largest MOE among zero estimates counted once "
-           "(ACS handbook ch. 8)."),
-    Column("cumulative_share", "Running share", "The running total as a fraction of the total of all areas.",
-           "running total / total of all areas"),
-    Column("holds_first_half", "Among the areas holding half", "True for the fewest top-ranked areas that together "
-           "hold at least half of the households counted.", "True while the running share before this area is under "
-           "half."),
-]
-"""The columns of ``gap_table``."""
-
-
-def gap_table(gap: pd.DataFrame) -> pd.DataFrame:
-    """Rows of ``gap_concentration`` as the table a reader downloads (``GAP_TABLE_COLUMNS``)."""
-    return table(gap, GAP_TABLE_COLUMNS)

@@ -5,7 +5,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from equity import change, metrics, queries, target_files, targets
+from equity import change, compare, metrics, queries, target_files, targets
 from equity.errors import ValidationError
 from dashboard import acp_sections, change_view, common
 
@@ -440,12 +440,12 @@ with gap_section:
                    "the dotted line, are the areas that together hold half. Line: the running share of the total "
                    "(right axis; the dashed line marks half). Areas whose error bars overlap cannot be told apart "
                    "statistically, so neighbouring ranks are approximate.")
-        shown = targets.gap_table(gap)
+        shown = compare.gap_table(gap)
         count_format = st.column_config.NumberColumn(format="%,.0f")
         share_format = st.column_config.NumberColumn(format="percent")
         st.dataframe(shown, hide_index=True, width="stretch", column_config={
             "Households": count_format, "Households MOE (90%)": count_format, "Running total": count_format,
             "Running total MOE (90%)": count_format, "Share of the total": share_format,
             "Share of the total MOE (90%)": share_format, "Running share": share_format})
-        common.download_extract(shown, targets.GAP_TABLE_COLUMNS, f"{gap_metric}-{gap_geography}-{gap_year}-where-the-gap-is",
+        common.download_extract(shown, compare.GAP_TABLE_COLUMNS, f"{gap_metric}-{gap_geography}-{gap_year}-where-the-gap-is",
                                 key="gap-table")

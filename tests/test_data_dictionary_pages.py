@@ -141,7 +141,7 @@ def test_no_table_declares_two_columns_under_one_label():
     from equity import compare, targets
 
     lists = [exports.extract_columns(g) for g in exports.EXTRACT_GEOGRAPHIES] + [
-        compare.CUSTOM_AREA_COLUMNS, targets.PROGRESS_TABLE_COLUMNS, targets.GAP_TABLE_COLUMNS,
+        compare.CUSTOM_AREA_COLUMNS, targets.PROGRESS_TABLE_COLUMNS, compare.GAP_TABLE_COLUMNS,
         libraries.SESSIONS_TABLE_COLUMNS, libraries.SURROUNDING_TABLE_COLUMNS, libraries.UNMATCHED_TABLE_COLUMNS,
         libraries.access_columns("community_area"), libraries.access_columns("ward"), libraries.branches_columns(2022)]
     for columns in lists:

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from equity import cache, census_api, config, target_files, targets
+from equity import cache, census_api, compare, config, target_files, targets
 from dashboard import common
 
 from .conftest import SNAPSHOT, open_app_page
@@ -128,7 +128,7 @@ def test_the_next_reader_gets_the_figures_a_fresh_computation_gives(data, fresh_
     assert detail["Estimate"].tolist() == progress["value"].tolist()
     assert detail["Margin of error (90%)"].tolist() == progress["moe"].tolist()
     assert detail["Status"].tolist() == progress["status"].tolist()
-    gap = targets.gap_concentration(data.metrics, "community_area", "unconnected", data.latest_year)
+    gap = compare.gap_concentration(data.metrics, "community_area", "unconnected", data.latest_year)
     shown = shown_table(second, "Among the areas holding half")
     assert shown["Area"].tolist() == gap["area_name"].tolist()
     assert shown["Running total MOE (90%)"].tolist() == gap["cumulative_count_moe"].tolist()

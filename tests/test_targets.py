@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from equity import estimates, metrics, target_files, targets
+from equity import metrics, target_files, targets
 from equity.errors import ValidationError
 from tests.test_target_files import milestones_frame
 
@@ -171,51 +171,6 @@ def test_progress_reads_the_measure_named_by_the_target():
 def test_progress_without_target_columns_raises_a_validation_error():
     with pytest.raises(ValidationError, match="target_year"):
         targets.progress(target().drop(columns="target_year"), metric_rows({2021: (1000, 100)}))
-
-
-# ---- where the gap is --------------------------------------------------------------------------------------
-
-def gap_table(counts: dict[str, tuple[float, float]]) -> pd.DataFrame:
-    return pd.concat([metric_rows({2021: value}, geography="ward", area_id=area) for area, value in counts.items()],
-                     ignore_index=True)
-
-
-def test_gap_ranks_areas_and_marks_the_fewest_that_hold_half():
-    counts = {"1": (10, 5), "2": (40, 8), "3": (30, 6), "4": (20, 0)}
-    gap = targets.gap_concentration(gap_table(counts), "ward", "unconnected", 2021)
-    assert list(gap["area_id"]) == ["2", "3", "4", "1"]
-    total = sum(v for v, _ in counts.values())
-    running = np.cumsum([counts[a][0] for a in gap["area_id"]]) / total
-    assert list(gap["cumulative_share"]) == pytest.approx(list(running))
-    expected_half = np.concatenate([[True], running[:-1] < 0.5])
-    assert list(gap["holds_first_half"]) == list(expected_half)
-    for k in range(1, len(gap) + 1):
-        top = [counts[a] for a in gap["area_id"][:k]]
-        assert gap["cumulative_count_moe"].iloc[k - 1] == pytest.approx(
-            estimates.moe_of_sum([v for v, _ in top], [m for _, m in top]))
-
-
-def test_gap_stops_at_the_area_that_brings_the_total_to_exactly_half():
-    gap = targets.gap_concentration(gap_table({"1": (50, 5), "2": (30, 5), "3": (20, 5)}), "ward", "unconnected", 2021)
-    assert list(gap["holds_first_half"]) == [True, False, False]
-
-
-def test_gap_share_of_total_uses_the_proportion_formula():
-    counts = {"1": (10, 5), "2": (40, 8)}
-    gap = targets.gap_concentration(gap_table(counts), "ward", "unconnected", 2021)
-    total_moe = estimates.moe_of_sum([10, 40], [5, 8])
-    share, share_moe = estimates.proportion(40, 8, 50, total_moe)
-    assert gap["share_of_total"].iloc[0] == pytest.approx(share)
-    assert gap["share_of_total_moe"].iloc[0] == pytest.approx(share_moe)
-
-
-def test_gap_leaves_out_areas_without_an_estimate():
-    gap = targets.gap_concentration(gap_table({"1": (10, 5), "2": (np.nan, np.nan)}), "ward", "unconnected", 2021)
-    assert list(gap["area_id"]) == ["1"]
-
-
-def test_gap_of_an_unloaded_year_is_empty():
-    assert targets.gap_concentration(gap_table({"1": (10, 5)}), "ward", "unconnected", 2023).empty
 
 
 # ---- milestones ---------------------------------------------------------------------------------------------

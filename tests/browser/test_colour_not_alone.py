@@ -194,7 +194,7 @@ def test_progress_milestone_bars_have_their_figures_in_words(page, streamlit_ser
 
 def test_where_the_gap_is_marks_the_half_with_a_labelled_line_not_only_darker_bars(page, streamlit_server, data):
     open_page(page, f"{streamlit_server}/progress", CHART, count="all")
-    gap = targets.gap_concentration(data.metrics, "community_area", "unconnected", data.latest_year)
+    gap = compare.gap_concentration(data.metrics, "community_area", "unconnected", data.latest_year)
     holding_half = int(gap["holds_first_half"].sum())
     chart = page.get_by_test_id("stVegaLiteChart").filter(has_text="Together hold half")
     chart.scroll_into_view_if_needed()
