@@ -10,8 +10,9 @@ from equity import config
 LIBRARY = config.REPO_ROOT / "equity"
 BELOW_THE_ANALYSES = {"columns", "config", "errors", "sources", "geography", "estimates", "metrics"}
 ANALYSES = {"maps", "libraries", "compare", "targets", "change", "acp"}
-FILE_READERS = {"target_files"}
-"""Modules reading an analysis's input files (a person's upload, the project's data/ files)."""
+FILE_READERS = {"library_files", "target_files"}
+"""Modules reading an analysis's input files: the raw snapshot's library files, a person's upload, the project's
+data/ files."""
 
 
 def library_imports() -> dict[str, set[str]]:

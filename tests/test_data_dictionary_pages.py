@@ -15,7 +15,7 @@ import re
 import pandas as pd
 import pytest
 
-from equity import config, exports, libraries, metrics
+from equity import config, exports, libraries, library_files, metrics
 from equity.columns import Column
 from dashboard import common
 from tests.conftest import open_app_page
@@ -90,7 +90,7 @@ def meaning_of(column: Column) -> tuple[str, str]:
 
 
 def test_a_sessions_column_named_after_a_year_gets_that_years_meaning():
-    for year in (libraries.SESSION_YEARS[0], libraries.SESSION_YEARS[-1]):
+    for year in (library_files.SESSION_YEARS[0], library_files.SESSION_YEARS[-1]):
         column = libraries.sessions_in_column(year)
         meaning, formula = meaning_of(column)
         assert str(year) in column.label and str(year) in meaning and "sessions" in meaning.lower()
