@@ -16,7 +16,7 @@ import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
-from equity import libraries, metrics, queries
+from equity import maps, metrics, queries
 from dashboard import common, map_view
 
 BRANCH_LAYER = "library-branches"
@@ -54,7 +54,7 @@ def branch_points(build: str, year: int) -> pd.DataFrame:
         "sessions": sessions,
         "position": [[round(lon, 5), round(lat, 5)]
                      for lon, lat in zip(branches["longitude"], branches["latitude"])],
-        "radius": libraries.symbol_radius(sessions, LARGEST_PIXELS, SMALLEST_PIXELS).round(2),
+        "radius": maps.symbol_radius(sessions, LARGEST_PIXELS, SMALLEST_PIXELS).round(2),
     })
 
 

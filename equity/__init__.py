@@ -7,7 +7,8 @@ tests/test_architecture.py, keeps the library free of import cycles):
                key, label, meaning and formula of a downloadable table's column
     loaded     the loaded data: one build's tables in memory (``DashboardData``)
     sources    raw snapshot -> one tidy tract table (``census_api``: the same
-               from the Census Data API)
+               from the Census Data API); ``library_files``: the library
+               branches and their computer sessions, branch names matched
     estimates  ACS handbook ch. 7-8 arithmetic with margins of error; the
                confidence interval; reliability labels and cut-offs
     geography  boundaries and crosswalks (tract -> community area, ward, city);
@@ -16,8 +17,11 @@ tests/test_architecture.py, keeps the library free of import cycles):
                columns of a table of figures
     exports    the writer: CSV / GeoJSON extracts, data dictionary, provenance;
                imports nothing above ``metrics``
-    maps, libraries, compare, targets   analyses: map classes and layers,
-               library access, comparisons and rankings, plan targets
+    target_files   plan targets and milestones files (the project's own or
+               an upload): read, checked row by row, written back
+    maps, libraries, compare, targets   analyses: map classes, layers and
+               symbols, library access, comparisons and rankings (where the
+               gap is), progress against plan targets
     pipeline   the pure build: raw snapshot (and fetched periods) -> every
                table of a build
     cache      the store: fingerprint, lock, atomic writes; ``load`` gives a

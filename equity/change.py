@@ -33,7 +33,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from . import estimates, geography, metrics, targets
+from . import estimates, geography, metrics, target_files, targets
 from .columns import Column, table
 
 IMPROVED, WORSENED, CANNOT_TELL = "improved significantly", "worsened significantly", "cannot tell"
@@ -298,7 +298,7 @@ def area_targets(city_targets: pd.DataFrame, metric_table: pd.DataFrame, geograp
 
     Areas with no baseline estimate are left out.
     """
-    columns = [*targets.TARGET_COLUMNS, "city_target", "part_of_gap"]
+    columns = [*target_files.TARGET_COLUMNS, "city_target", "part_of_gap"]
     city = city_targets.reset_index(drop=True)
     city = city[city["geography"] == "city"]
     table_ = metric_table[metric_table["geography"].isin(["city", geography_name])]
@@ -348,7 +348,7 @@ def area_progress(city_targets: pd.DataFrame, metric_table: pd.DataFrame, geogra
     split = area_targets(city_targets, metric_table, geography_name)
     if split.empty:
         return pd.DataFrame(columns=AREA_PROGRESS_KEYS)
-    measured = targets.headline(targets.progress(split[targets.TARGET_COLUMNS], metric_table))
+    measured = targets.headline(targets.progress(split[target_files.TARGET_COLUMNS], metric_table))
     extra = split[["city_target", "part_of_gap"]].assign(target_id=np.arange(1, len(split) + 1))
     return measured.merge(extra, on="target_id")[AREA_PROGRESS_KEYS]
 

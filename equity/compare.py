@@ -10,6 +10,9 @@ tables (no Streamlit):
 - ``compare_with_city`` / ``compare_with_first`` / ``pairwise_comparison``:
   differences with margins of error and the handbook's significance test.
 - ``rank_ranges``: each area's rank and the range of ranks its MOE allows.
+- ``gap_concentration``: areas ranked by how many households a measure counts
+  in them (unconnected households, say), with running totals: where the gap
+  is (a Pareto table).
 - ``within_range``: threshold filters on any metric.
 - ``combine_areas``: combined figures with MOEs for any set of community
   areas or tracts (a custom area, as NYC's Population FactFinder offers).
@@ -23,6 +26,7 @@ conservative (the true standard error of the difference is smaller).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -332,6 +336,84 @@ def pairwise_comparison(names: pd.Series, estimate: pd.Series, moe: pd.Series) -
     np.fill_diagonal(cells, "")
     labels = list(names.astype(str))
     return pd.DataFrame(cells, index=labels, columns=labels)
+
+
+# ---- where the gap is: areas ranked by households counted ----------------------
+
+GAP_COLUMNS = ["rank", "area_id", "area_name", "count", "count_moe", "count_low", "count_high",
+               "count_reliability", "share_of_total",
+               "share_of_total_moe", "cumulative_count", "cumulative_count_moe", "cumulative_share",
+               "holds_first_half"]
+
+
+def gap_concentration(metric_table: pd.DataFrame, geography_name: str, metric: str, year: int,
+                      portion: float = 0.5) -> pd.DataFrame:
+    """Areas ranked by households counted (most first), with running totals: a Pareto table.
+
+    ``share_of_total`` is the area's part of the sum over all areas
+    (``estimates.proportion``: the area is a subset of the total);
+    ``cumulative_count`` and its MOE sum the areas so far
+    (``estimates.grouped_sum``, handbook ch. 8 aggregated counts);
+    ``holds_first_half`` marks the fewest top areas that together hold at
+    least ``portion`` of the total. Areas with no estimate are left out (the
+    caller can report them). Ranks of areas whose intervals overlap are not
+    statistically distinguishable.
+    """
+    rows = metric_table[(metric_table["geography"] == geography_name) & (metric_table["metric"] == metric)
+                        & (metric_table["year"] == year) & metric_table["count"].notna()]
+    if rows.empty:
+        return pd.DataFrame(columns=GAP_COLUMNS)
+    ranked = rows.sort_values(["count", "area_id"], ascending=[False, True]).reset_index(drop=True)
+    ranked["rank"] = np.arange(1, len(ranked) + 1)
+    n = len(ranked)
+    upto = np.repeat(np.arange(1, n + 1), np.arange(1, n + 1))
+    members = np.concatenate([np.arange(k) for k in range(1, n + 1)])
+    expanded = pd.DataFrame({"upto": upto, "estimate": ranked["count"].to_numpy()[members],
+                             "moe": ranked["count_moe"].to_numpy()[members]})
+    cumulative = estimates.grouped_sum(expanded, "upto").sort_values("upto")
+    ranked["cumulative_count"] = cumulative["estimate"].to_numpy()
+    ranked["cumulative_count_moe"] = cumulative["moe"].to_numpy()
+    total, total_moe = ranked["cumulative_count"].iloc[-1], ranked["cumulative_count_moe"].iloc[-1]
+    ranked["share_of_total"], ranked["share_of_total_moe"] = estimates.proportion(
+        ranked["count"], ranked["count_moe"], pd.Series(total, index=ranked.index),
+        pd.Series(total_moe, index=ranked.index))
+    ranked["cumulative_share"] = ranked["cumulative_count"] / total
+    ranked["count_low"], ranked["count_high"] = estimates.confidence_interval(ranked["count"], ranked["count_moe"])
+    before = ranked["cumulative_share"].shift(fill_value=0.0)
+    ranked["holds_first_half"] = before < portion
+    return ranked[GAP_COLUMNS]
+
+
+_RUNNING = "Sum of this area's and every higher-ranked area's households"
+GAP_TABLE_COLUMNS = [
+    Column("rank", "Rank", "Rank by households counted, most first."),
+    geography.AREA,
+    Column("count", "Households", "Households counted by the measure in the area (estimate)."),
+    metrics.COUNT_MOE,
+    dataclasses.replace(metrics.RELIABILITY, key="count_reliability"),
+    Column("share_of_total", "Share of the total", "The area's part of the households counted in all areas, as a "
+           "fraction from 0 to 1.", "households / total of all areas; MOE by the ACS handbook's proportion formula "
+           "(ch. 8), the area being part of the total."),
+    Column("share_of_total_moe", "Share of the total MOE (90%)", "Margin of error of the share of the total, as a "
+           "fraction.", f"{estimates.FORMULAS['share_moe']}, X the area's households and Y the total (ACS "
+           "handbook 2020, ch. 8, proportions; the ratio formula where the root is negative)."),
+    Column("cumulative_count", "Running total", "Households in this area and every area ranked above it.",
+           _RUNNING + " (ACS handbook ch. 8, aggregated counts)."),
+    Column("cumulative_count_moe", "Running total MOE (90%)", "Margin of error of the running total.",
+           f"{estimates.FORMULAS['sum']} over the areas summed, the largest MOE among zero estimates counted once "
+           "(ACS handbook ch. 8)."),
+    Column("cumulative_share", "Running share", "The running total as a fraction of the total of all areas.",
+           "running total / total of all areas"),
+    Column("holds_first_half", "Among the areas holding half", "True for the fewest top-ranked areas that together "
+           "hold at least half of the households counted.", "True while the running share before this area is under "
+           "half."),
+]
+"""The columns of ``gap_table``."""
+
+
+def gap_table(gap: pd.DataFrame) -> pd.DataFrame:
+    """Rows of ``gap_concentration`` as the table a reader downloads (``GAP_TABLE_COLUMNS``)."""
+    return table(gap, GAP_TABLE_COLUMNS)
 
 
 # ---- names -----------------------------------------------------------------------

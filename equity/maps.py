@@ -15,6 +15,8 @@ What the map and ward pages need, with no Streamlit:
   ``marker_rings``: the GeoJSON the browser receives, with coordinates
   rounded to 5 decimals (about 1 m) and only the properties the colour and
   tooltip need; ``clip_to`` cuts areas to another area (a ward's tracts).
+- ``symbol_radius``: the radius of a proportional symbol, its area carrying
+  the quantity (a library branch's circle sized by its sessions).
 - ``describe_rank``: a rank and its range (from ``compare.rank_ranges``) in words.
 
 Comparisons with the city and rank ranges are ``equity.compare``'s.
@@ -226,6 +228,23 @@ def marker_rings(points: list[dict], radius_metres: float, sides: int = 8, decim
         ring[-1] = ring[0]
         rings[point["id"]] = {"type": "Polygon", "coordinates": [ring.tolist()]}
     return rings
+
+
+def symbol_radius(sessions: pd.Series, largest: float = 14.0, smallest: float = 3.0) -> pd.Series:
+    """Map radius (in the caller's unit, e.g. pixels) of each branch's circle, its AREA proportional
+    to its sessions.
+
+    Method: radius = largest x sqrt(sessions / max sessions) (area, not radius,
+    carries the quantity, as in proportional-symbol cartography), floored at
+    ``smallest`` so a branch with few or no sessions stays visible and
+    pickable. Missing sessions get the smallest radius.
+    """
+    values = pd.to_numeric(sessions, errors="coerce")
+    top = values.max()
+    if not np.isfinite(top) or top <= 0:
+        return pd.Series(smallest, index=sessions.index, dtype=float)
+    radius = largest * np.sqrt(values.clip(lower=0) / top)
+    return radius.fillna(smallest).clip(lower=smallest)
 
 
 def clip_to(boundaries: gpd.GeoDataFrame, shape, min_share: float = 0.02) -> gpd.GeoDataFrame:

@@ -102,6 +102,9 @@ SHARE_CV = Column("share_cv", "Share CV (%)", "Coefficient of variation of the s
                   estimates.FORMULAS["cv"] + ", the estimate being the share")
 SHARE_RELIABILITY = Column("share_reliability", "Share reliability", "Reliability of the share. " + estimates.RELIABILITY_RULE,
                            f"From the share's CV; thresholds {_CAUTION:g}% and {_UNRELIABLE:g}%.")
+RELIABILITY = Column("reliability", "Reliability", "Reliability of the row's estimate, from its CV: "
+                     + estimates.RELIABILITY_RULE)
+"""The reliability of a table whose rows each show one figure, a count or a share."""
 UNIVERSE = Column("universe", "Universe: households (estimate)", "Estimated households in the area: the share's "
                   "denominator.", "Census variable in the measure's 'Formula'. " + APPORTIONED)
 UNIVERSE_MOE = Column("universe_moe", "Universe MOE (90%)", "Margin of error of the universe.", APPORTIONED)

@@ -21,13 +21,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import acp, geography, libraries, metrics, sources, zip_crosswalk
+from . import acp, geography, libraries, library_files, metrics, sources, zip_crosswalk
 
 Progress = Callable[[str], None]
 
 SNAPSHOT_INPUTS = [sources.SOCIAL_EXPLORER_FILE, geography.COMMUNITY_AREAS_FILE, geography.WARDS_FILE,
                    geography.TRACTS_FILE, geography.BLOCK_GROUPS_FILE, geography.BLOCK_GROUP_HOUSEHOLDS_FILE,
-                   *geography.TRACT_CROSSWALK_FILES.values(), *libraries.SNAPSHOT_FILES]
+                   *geography.TRACT_CROSSWALK_FILES.values(), *library_files.SNAPSHOT_FILES]
 """The raw snapshot's files a build reads (relative to the snapshot folder), but for the ACP releases,
 whose names carry their dates (``snapshot_inputs``)."""
 

@@ -255,7 +255,7 @@ def names(data, geography_name: str) -> pd.Series:
 # ---- the Progress page -------------------------------------------------------------------------------------
 
 def split_milestones(milestones: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A milestones table (``targets.MILESTONE_COLUMNS``) split into program data and illustrative example
+    """A milestones table (``target_files.MILESTONE_COLUMNS``) split into program data and illustrative example
     rows (``targets.is_illustrative``), in that order; the real series of ``releases`` stand beside the first."""
     if milestones.empty:
         return milestones, milestones

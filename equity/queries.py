@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from . import change, compare, estimates, exports, geography, libraries, metrics, targets
+from . import change, compare, estimates, exports, geography, libraries, metrics, target_files, targets
 from .columns import Column, table
 from .errors import EquityError
 
@@ -176,9 +176,9 @@ def ranking(data, geography_name: str, metric_key: str, year: int, value: str) -
 @_once
 def gap(data, geography_name: str, metric_key: str, year: int) -> tuple[pd.DataFrame, int, pd.Series]:
     """Where the gap is: the areas ranked by households counted with running totals
-    (``targets.gap_concentration``), how many areas the geography has, and the city row (the total to quote)."""
+    (``compare.gap_concentration``), how many areas the geography has, and the city row (the total to quote)."""
     areas = len(metric_rows(data, geography_name, metric_key, year))
-    return (targets.gap_concentration(data.metrics, geography_name, metric_key, year), areas,
+    return (compare.gap_concentration(data.metrics, geography_name, metric_key, year), areas,
             city_row(data, metric_key, year))
 
 
@@ -582,18 +582,18 @@ def trend(data, geography_name: str, area_id: str, metric_key: str) -> pd.DataFr
 def _targets_version() -> int:
     """Changes when the project's targets file is edited, so an edited file is read again."""
     try:
-        return targets.TARGETS_FILE.stat().st_mtime_ns
+        return target_files.TARGETS_FILE.stat().st_mtime_ns
     except OSError:
         return -1
 
 
 @_once
 def _project_targets(data, version: int) -> pd.DataFrame:
-    return targets.load_targets(targets.known_areas(data.metrics))
+    return target_files.load_targets(target_files.known_areas(data.metrics))
 
 
 def project_targets(data) -> pd.DataFrame:
-    """The project's targets file, validated against the loaded areas (``targets.load_targets``: raises
+    """The project's targets file, validated against the loaded areas (``target_files.load_targets``: raises
     ``ValidationError`` naming each problem when it is bad)."""
     return _project_targets(data, _targets_version())
 

@@ -1,84 +1,25 @@
-"""Plan targets and progress against them; program milestones; where the gap is.
+"""Progress against plan targets; program milestones.
 
-Three inputs, each a small CSV the project ships under ``data/`` (described
-in ``data/README.md``) or a person uploads:
-
-- **targets** (``TARGET_COLUMNS``): one row per target: a metric of
-  ``equity.metrics.METRICS``, an area (the city, a community area or a
-  ward), whether the target is a ``count`` of households or a ``share``
-  (0–1), the baseline ACS year, the target value and year, and the target's
-  source in words. The baseline *value* is never typed: it is the pipeline's
-  estimate for the baseline ACS period.
-- **milestones** (``MILESTONE_COLUMNS``): dated counts of things the ACS
-  cannot measure (Wi-Fi sites, enrolments, devices, trainings) against a
-  target, each with its source.
-
-``validate_targets`` / ``validate_milestones`` check a file row by row and
-return ``(frame, problems)``: a file with any problem gives an empty frame,
-so a bad upload changes nothing. ``progress`` compares every loaded ACS
+The targets and milestones themselves are read and checked by
+``equity.target_files``. ``progress`` compares every loaded ACS
 period with the baseline (difference and significance with the ACS
 handbook's formulas in ``equity.estimates``, adjusted where 5-year periods
 overlap), sets the pace needed against the pace observed and gives a status
-in plain words. ``gap_concentration`` ranks areas by how many unconnected
-households they hold (a Pareto table).
+in plain words. ``milestone_progress`` sets each milestone's latest report
+against its target.
 """
 
 from __future__ import annotations
 
-import csv
-import dataclasses
-import io
-import re
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
-from datetime import date
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from . import config, estimates, exports, geography, metrics
+from . import estimates, metrics
 from .columns import Column, table
 from .errors import ValidationError
-
-TARGETS_FILE = config.PROJECT_DATA / "targets.csv"
-MILESTONES_FILE = config.PROJECT_DATA / "milestones.csv"
-
-TARGET_COLUMNS = ["metric", "geography", "area_id", "measure", "baseline_year", "target_value",
-                  "target_year", "source"]
-MILESTONE_COLUMNS = ["name", "date", "value", "target", "target_date", "source", "unit"]
-
-TARGET_COLUMN_MEANINGS = {
-    "metric": "What is measured: one of " + ", ".join(metrics.METRICS) + ".",
-    "geography": "city, community_area or ward.",
-    "area_id": "Empty (or 'chicago') for the city; the community area number (1–77) or ward number (1–50).",
-    "measure": "count (households) or share (a fraction 0–1: write 90% as 0.9).",
-    "baseline_year": "Last year of the baseline ACS 5-year period (2021 = 2017–2021). Its value is computed, "
-                     "never typed.",
-    "target_value": "The number of households (count) or share (0–1) to reach.",
-    "target_year": "The year to reach it by (after the baseline year, at most 2035).",
-    "source": "Where the target comes from, in words, with any assumption.",
-}
-MILESTONE_COLUMN_MEANINGS = {
-    "name": "What the milestone counts; rows with the same name are successive reports.",
-    "date": "The date the count refers to (YYYY-MM-DD).",
-    "value": "The count on that date (0 or more).",
-    "target": "The count to reach (above 0).",
-    "target_date": "The date to reach it by (YYYY-MM-DD).",
-    "source": "Where the value comes from; start with 'Illustrative' for example values.",
-    "unit": "What is counted, e.g. parks, households, devices.",
-}
-
-TARGET_GEOGRAPHIES = ("city", "community_area", "ward")
-MEASURES = ("count", "share")
-
-FIRST_YEAR = 2017
-"""First year a target may name: the 2013–2017 ACS 5-year is the first with the computer and internet tables."""
-LAST_YEAR = 2035
-"""Last year a target may name: beyond any plan in force."""
-
-MAX_FILE_BYTES = 1_000_000
-"""Largest file accepted (1 MB): a targets or milestones file is a few kilobytes."""
+from .target_files import TARGET_COLUMNS, TARGET_GEOGRAPHIES
 
 PERIOD_YEARS = 5
 """Length of the ACS periods compared (5-year estimates)."""
@@ -91,294 +32,7 @@ ILLUSTRATIVE_MARK = "illustrative"
 """A milestone whose source starts with this word holds example values, not program data."""
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a file: where (spreadsheet row, header = row 1; column) and what."""
-
-    row: int | None
-    column: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = []
-        if self.row is not None:
-            where.append(f"Row {self.row}")
-        if self.column is not None:
-            where.append(f"column '{self.column}'")
-        return f"{', '.join(where)}: {self.message}" if where else self.message
-
-
-# ---- reading a CSV a person gives us -----------------------------------------------------------
-
-def _read_rows(raw: bytes, required: list[str], what: str) -> tuple[list[tuple[int, dict]], list[Problem]]:
-    """The data rows of a CSV as ``(spreadsheet row, {column: text})``, or the file-level problems.
-
-    File-level checks, in order: size, emptiness, binary content, UTF-8
-    text, CSV syntax, required columns, at least one data row. Header names
-    are matched without regard to case or surrounding spaces; extra columns
-    are ignored.
-    """
-    if len(raw) > MAX_FILE_BYTES:
-        return [], [Problem(None, None, f"The {what} file is {len(raw) / 1_000_000:.1f} MB; the limit is "
-                                        f"{MAX_FILE_BYTES / 1_000_000:.0f} MB. A {what} file is a few kilobytes: "
-                                        "check that this is the right file.")]
-    if not raw.strip():
-        return [], [Problem(None, None, f"The {what} file is empty. Expected a CSV with the columns "
-                                        f"{', '.join(required)}.")]
-    if b"\x00" in raw[:8192]:
-        return [], [Problem(None, None, f"The {what} file is not a text CSV (it contains binary data; an Excel "
-                                        "workbook perhaps). Save it as 'CSV UTF-8' and upload that.")]
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        return [], [Problem(None, None, f"The {what} file is not UTF-8 text (undecodable byte at position "
-                                        f"{exc.start}). Save it as 'CSV UTF-8' and upload that.")]
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        records = [(reader.line_num, row) for row in reader]
-    except csv.Error as exc:
-        return [], [Problem(reader.line_num, None, f"The {what} file is not valid CSV: {exc}.")]
-    records = [(line, row) for line, row in records if any(cell.strip() for cell in row)]
-    if not records:
-        return [], [Problem(None, None, f"The {what} file is empty. Expected a CSV with the columns "
-                                        f"{', '.join(required)}.")]
-    header_line, header = records[0]
-    names = [name.strip().lower() for name in header]
-    missing = [name for name in required if name not in names]
-    if missing:
-        return [], [Problem(header_line, None,
-                            f"the header is missing the column(s) {', '.join(missing)}. A {what} file needs the "
-                            f"columns {', '.join(required)} (found: {', '.join(n for n in names if n) or 'none'}).")]
-    position = {name: names.index(name) for name in required}
-    rows, problems = [], []
-    for line, cells in records[1:]:
-        if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
-            problems.append(Problem(line, None, f"has {len(cells)} cells but the header has {len(header)} "
-                                                "columns (a comma inside a value needs quotes)."))
-            continue
-        rows.append((line, {name: (cells[i].strip() if i < len(cells) else "") for name, i in position.items()}))
-    if not rows and not problems:
-        problems.append(Problem(None, None, f"The {what} file has a header but no data rows."))
-    return rows, problems
-
-
-def _year(text: str, row: int, column: str, problems: list[Problem]) -> int | None:
-    if not re.fullmatch(r"\d+(\.0*)?", text):
-        problems.append(Problem(row, column, f"'{text}' is not a year; write a whole year such as 2021."
-                                if text else "is empty; write a whole year such as 2021."))
-        return None
-    year = int(float(text))
-    if not FIRST_YEAR <= year <= LAST_YEAR:
-        problems.append(Problem(row, column, f"{year} is outside {FIRST_YEAR}–{LAST_YEAR} (ACS broadband tables "
-                                             f"start with the period ending {FIRST_YEAR})."))
-        return None
-    return year
-
-
-def _number(text: str, row: int, column: str, problems: list[Problem]) -> float | None:
-    try:
-        value = float(text.replace(",", "").replace("_", ""))
-    except ValueError:
-        value = None
-    if value is None or not np.isfinite(value):
-        problems.append(Problem(row, column, f"'{text}' is not a number." if text else "is empty; write a number."))
-        return None
-    return value
-
-
-def _date(text: str, row: int, column: str, problems: list[Problem]) -> date | None:
-    try:
-        value = date.fromisoformat(text)
-    except ValueError:
-        problems.append(Problem(row, column, f"'{text}' is not a date; write it as YYYY-MM-DD, e.g. 2024-06-06."
-                                if text else "is empty; write a date as YYYY-MM-DD."))
-        return None
-    if not FIRST_YEAR <= value.year <= LAST_YEAR:
-        problems.append(Problem(row, column, f"{text} is outside {FIRST_YEAR}–{LAST_YEAR}."))
-        return None
-    return value
-
-
-def _text(text: str, row: int, column: str, problems: list[Problem], hint: str) -> str | None:
-    if not text:
-        problems.append(Problem(row, column, f"is empty; {hint}."))
-        return None
-    return text
-
-
-# ---- targets ---------------------------------------------------------------------------------------
-
-def known_areas(metric_table: pd.DataFrame) -> dict[str, set[str]]:
-    """Area ids a target may name, per geography, from the loaded metric table."""
-    rows = metric_table[metric_table["geography"].isin(TARGET_GEOGRAPHIES)]
-    areas = {g: set() for g in TARGET_GEOGRAPHIES}
-    for name, ids in rows.groupby("geography")["area_id"]:
-        areas[str(name)] = set(ids.astype(str))
-    return areas
-
-
-def _area(geography_name: str, text: str, areas: Mapping[str, Collection[str]], row: int,
-          problems: list[Problem]) -> str | None:
-    if geography_name == "city":
-        if text.lower() in ("", geography.CITY_ID):
-            return geography.CITY_ID
-        problems.append(Problem(row, "area_id", f"'{text}' is not the city; leave area_id empty or write "
-                                                f"'{geography.CITY_ID}' for a citywide target."))
-        return None
-    label = geography.GEOGRAPHY_LABELS[geography_name].lower()
-    area_id = str(int(text)) if text.isdigit() else text
-    known = areas.get(geography_name, ())
-    if area_id not in known:
-        numbers = sorted(int(a) for a in known if a.isdigit())
-        span = f" (1–{numbers[-1]})" if numbers else ""
-        problems.append(Problem(row, "area_id", f"'{text}' is not a {label} number{span}." if text else
-                                f"is empty; write the {label} number{span}."))
-        return None
-    return area_id
-
-
-def validate_targets(raw: bytes, areas: Mapping[str, Collection[str]]) -> tuple[pd.DataFrame, list[Problem]]:
-    """Check a targets CSV row by row; ``(targets, [])`` if it is good, ``(empty frame, problems)`` if not.
-
-    ``areas`` maps each geography to the area ids it has (``known_areas``).
-    Every problem names the row (spreadsheet numbering, header = row 1) and
-    column. A row repeating another's metric, area, measure and target year
-    is a duplicate.
-    """
-    rows, problems = _read_rows(raw, TARGET_COLUMNS, "targets")
-    good, seen = [], {}
-    for line, cells in rows:
-        before = len(problems)
-        metric = cells["metric"]
-        if metric not in metrics.METRICS:
-            problems.append(Problem(line, "metric", f"'{metric}' is not a known metric; use one of "
-                                                    f"{', '.join(metrics.METRICS)}." if metric else
-                                    f"is empty; use one of {', '.join(metrics.METRICS)}."))
-        geography_name = re.sub(r"[\s-]+", "_", cells["geography"].lower())
-        area_id = None
-        if geography_name not in TARGET_GEOGRAPHIES:
-            problems.append(Problem(line, "geography", f"'{cells['geography']}' is not a geography targets can "
-                                                       f"use; write one of {', '.join(TARGET_GEOGRAPHIES)}."))
-        else:
-            area_id = _area(geography_name, cells["area_id"], areas, line, problems)
-        measure = cells["measure"].lower()
-        if measure not in MEASURES:
-            problems.append(Problem(line, "measure", f"'{cells['measure']}' is not a measure; write 'count' "
-                                                     "(households) or 'share' (0–1)."))
-        elif measure == "share" and metric in metrics.METRICS and not metrics.METRICS[metric].denominator:
-            problems.append(Problem(line, "measure", f"metric '{metric}' is a count with no share; "
-                                                     "write 'count'."))
-        baseline_year = _year(cells["baseline_year"], line, "baseline_year", problems)
-        target_year = _year(cells["target_year"], line, "target_year", problems)
-        if baseline_year and target_year and target_year <= baseline_year:
-            problems.append(Problem(line, "target_year", f"{target_year} is not after the baseline year "
-                                                         f"{baseline_year}."))
-        value = _number(cells["target_value"], line, "target_value", problems)
-        if value is not None and measure == "share" and not 0 <= value <= 1:
-            problems.append(Problem(line, "target_value", f"{cells['target_value']} is outside 0–1; a share "
-                                                          "target is a fraction (write 90% as 0.9)."))
-        elif value is not None and measure == "count" and value < 0:
-            problems.append(Problem(line, "target_value", f"{cells['target_value']} is negative; a count of "
-                                                          "households cannot be."))
-        source = _text(cells["source"], line, "source", problems, "say in words where the target comes from")
-        if len(problems) > before:
-            continue
-        key = (metric, geography_name, area_id, measure, target_year)
-        if key in seen:
-            problems.append(Problem(line, None, f"repeats row {seen[key]} (same metric, area, measure and "
-                                                "target year); keep one of them."))
-            continue
-        seen[key] = line
-        good.append({"metric": metric, "geography": geography_name, "area_id": area_id, "measure": measure,
-                     "baseline_year": baseline_year, "target_value": value, "target_year": target_year,
-                     "source": source})
-    if problems:
-        return _empty(TARGET_COLUMNS), problems
-    return pd.DataFrame(good, columns=TARGET_COLUMNS), []
-
-
-def _empty(columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
-
-
-def _raise_if(problems: list[Problem], path: Path) -> None:
-    if problems:
-        listed = "; ".join(str(p) for p in problems[:10])
-        more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
-        raise ValidationError(f"{path} has {len(problems)} problem(s): {listed}{more}")
-
-
-def load_targets(areas: Mapping[str, Collection[str]], path: Path = TARGETS_FILE) -> pd.DataFrame:
-    """The project's targets file, validated; ``ValidationError`` naming each problem if it is bad."""
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise ValidationError(f"The targets file {path} could not be read: {exc.strerror}.") from exc
-    frame, problems = validate_targets(raw, areas)
-    _raise_if(problems, path)
-    return frame
-
-
-def to_csv(frame: pd.DataFrame) -> bytes:
-    """A validated targets or milestones frame as CSV bytes that ``validate_*`` reads back unchanged."""
-    out = frame.copy()
-    for column in ("date", "target_date"):
-        if column in out:
-            out[column] = out[column].map(lambda d: d.isoformat())
-    return exports.to_csv_bytes(out)
-
-
 # ---- milestones --------------------------------------------------------------------------------------
-
-def validate_milestones(raw: bytes) -> tuple[pd.DataFrame, list[Problem]]:
-    """Check a milestones CSV row by row; ``(milestones, [])`` if it is good, ``(empty, problems)`` if not.
-
-    Values and targets are non-negative numbers (targets above zero); dates
-    are ``YYYY-MM-DD``; every row states its source and unit. Two rows with
-    the same name and date are duplicates.
-    """
-    rows, problems = _read_rows(raw, MILESTONE_COLUMNS, "milestones")
-    good, seen = [], {}
-    for line, cells in rows:
-        before = len(problems)
-        name = _text(cells["name"], line, "name", problems, "name the milestone")
-        when = _date(cells["date"], line, "date", problems)
-        value = _number(cells["value"], line, "value", problems)
-        if value is not None and value < 0:
-            problems.append(Problem(line, "value", f"{cells['value']} is negative; a count cannot be."))
-        target = _number(cells["target"], line, "target", problems)
-        if target is not None and target <= 0:
-            problems.append(Problem(line, "target", f"{cells['target']} is not above zero; a target is a "
-                                                    "positive count."))
-        target_date = _date(cells["target_date"], line, "target_date", problems)
-        source = _text(cells["source"], line, "source", problems,
-                       "say where the value comes from (or 'Illustrative — replace with program data')")
-        unit = _text(cells["unit"], line, "unit", problems, "say what is counted, e.g. 'parks' or 'households'")
-        if len(problems) > before:
-            continue
-        key = (name.lower(), when)
-        if key in seen:
-            problems.append(Problem(line, None, f"repeats row {seen[key]} (same milestone name and date); "
-                                                "keep one of them."))
-            continue
-        seen[key] = line
-        good.append({"name": name, "date": when, "value": value, "target": target, "target_date": target_date,
-                     "source": source, "unit": unit})
-    if problems:
-        return _empty(MILESTONE_COLUMNS), problems
-    return pd.DataFrame(good, columns=MILESTONE_COLUMNS), []
-
-
-def load_milestones(path: Path = MILESTONES_FILE) -> pd.DataFrame:
-    """The project's milestones file, validated; ``ValidationError`` naming each problem if it is bad."""
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise ValidationError(f"The milestones file {path} could not be read: {exc.strerror}.") from exc
-    frame, problems = validate_milestones(raw)
-    _raise_if(problems, path)
-    return frame
-
 
 def is_illustrative(source: pd.Series) -> pd.Series:
     """Whether each milestone's source says its values are illustrative (examples, not program data)."""
@@ -524,8 +178,6 @@ def progress(targets: pd.DataFrame, metric_table: pd.DataFrame) -> pd.DataFrame:
     return rows[PROGRESS_COLUMNS].sort_values(["target_id", "year"]).reset_index(drop=True)
 
 
-RELIABILITY = Column("reliability", "Reliability", "Reliability of the row's estimate, from its CV: "
-                     + estimates.RELIABILITY_RULE)
 PROGRESS_TABLE_COLUMNS = [
     Column("target", "Target", "The target in words: measure, area, value and year to reach."),
     metrics.PERIOD,
@@ -534,7 +186,7 @@ PROGRESS_TABLE_COLUMNS = [
     Column("value", "Estimate", "The measure for this ACS period, in the row's unit.",
            "Households as in 'Households (estimate)', or share = estimate / universe."),
     Column("moe", "Margin of error (90%)", "Margin of error of the estimate at 90% confidence."),
-    RELIABILITY,
+    metrics.RELIABILITY,
     Column("change", "Change since baseline", "The estimate minus the baseline period's, in the row's unit; blank "
            "for the baseline period itself.", "estimate − baseline estimate"),
     Column("change_moe", "Change MOE (90%)", "Margin of error of the change.",
@@ -673,81 +325,3 @@ def overlapping_comparisons(headlines: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=keys)
     later = headlines[headlines["overlap_years"].gt(0) & headlines["years_elapsed"].gt(0)]
     return later[keys].drop_duplicates().sort_values(keys).reset_index(drop=True)
-
-
-# ---- where the gap is -----------------------------------------------------------------------------
-
-GAP_COLUMNS = ["rank", "area_id", "area_name", "count", "count_moe", "count_low", "count_high",
-               "count_reliability", "share_of_total",
-               "share_of_total_moe", "cumulative_count", "cumulative_count_moe", "cumulative_share",
-               "holds_first_half"]
-
-
-def gap_concentration(metric_table: pd.DataFrame, geography_name: str, metric: str, year: int,
-                      portion: float = 0.5) -> pd.DataFrame:
-    """Areas ranked by households counted (most first), with running totals: a Pareto table.
-
-    ``share_of_total`` is the area's part of the sum over all areas
-    (``estimates.proportion``: the area is a subset of the total);
-    ``cumulative_count`` and its MOE sum the areas so far
-    (``estimates.grouped_sum``, handbook ch. 8 aggregated counts);
-    ``holds_first_half`` marks the fewest top areas that together hold at
-    least ``portion`` of the total. Areas with no estimate are left out (the
-    caller can report them). Ranks of areas whose intervals overlap are not
-    statistically distinguishable.
-    """
-    rows = metric_table[(metric_table["geography"] == geography_name) & (metric_table["metric"] == metric)
-                        & (metric_table["year"] == year) & metric_table["count"].notna()]
-    if rows.empty:
-        return pd.DataFrame(columns=GAP_COLUMNS)
-    ranked = rows.sort_values(["count", "area_id"], ascending=[False, True]).reset_index(drop=True)
-    ranked["rank"] = np.arange(1, len(ranked) + 1)
-    n = len(ranked)
-    upto = np.repeat(np.arange(1, n + 1), np.arange(1, n + 1))
-    members = np.concatenate([np.arange(k) for k in range(1, n + 1)])
-    expanded = pd.DataFrame({"upto": upto, "estimate": ranked["count"].to_numpy()[members],
-                             "moe": ranked["count_moe"].to_numpy()[members]})
-    cumulative = estimates.grouped_sum(expanded, "upto").sort_values("upto")
-    ranked["cumulative_count"] = cumulative["estimate"].to_numpy()
-    ranked["cumulative_count_moe"] = cumulative["moe"].to_numpy()
-    total, total_moe = ranked["cumulative_count"].iloc[-1], ranked["cumulative_count_moe"].iloc[-1]
-    ranked["share_of_total"], ranked["share_of_total_moe"] = estimates.proportion(
-        ranked["count"], ranked["count_moe"], pd.Series(total, index=ranked.index),
-        pd.Series(total_moe, index=ranked.index))
-    ranked["cumulative_share"] = ranked["cumulative_count"] / total
-    ranked["count_low"], ranked["count_high"] = estimates.confidence_interval(ranked["count"], ranked["count_moe"])
-    before = ranked["cumulative_share"].shift(fill_value=0.0)
-    ranked["holds_first_half"] = before < portion
-    return ranked[GAP_COLUMNS]
-
-
-_RUNNING = "Sum of this area's and every higher-ranked area's households"
-GAP_TABLE_COLUMNS = [
-    Column("rank", "Rank", "Rank by households counted, most first."),
-    geography.AREA,
-    Column("count", "Households", "Households counted by the measure in the area (estimate)."),
-    metrics.COUNT_MOE,
-    dataclasses.replace(RELIABILITY, key="count_reliability"),
-    Column("share_of_total", "Share of the total", "The area's part of the households counted in all areas, as a "
-           "fraction from 0 to 1.", "households / total of all areas; MOE by the ACS handbook's proportion formula "
-           "(ch. 8), the area being part of the total."),
-    Column("share_of_total_moe", "Share of the total MOE (90%)", "Margin of error of the share of the total, as a "
-           "fraction.", f"{estimates.FORMULAS['share_moe']}, X the area's households and Y the total (ACS "
-           "handbook 2020, ch. 8, proportions; the ratio formula where the root is negative)."),
-    Column("cumulative_count", "Running total", "Households in this area and every area ranked above it.",
-           _RUNNING + " (ACS handbook ch. 8, aggregated counts)."),
-    Column("cumulative_count_moe", "Running total MOE (90%)", "Margin of error of the running total.",
-           f"{estimates.FORMULAS['sum']} over the areas summed, the largest MOE among zero estimates counted once "
-           "(ACS handbook ch. 8)."),
-    Column("cumulative_share", "Running share", "The running total as a fraction of the total of all areas.",
-           "running total / total of all areas"),
-    Column("holds_first_half", "Among the areas holding half", "True for the fewest top-ranked areas that together "
-           "hold at least half of the households counted.", "True while the running share before this area is under "
-           "half."),
-]
-"""The columns of ``gap_table``."""
-
-
-def gap_table(gap: pd.DataFrame) -> pd.DataFrame:
-    """Rows of ``gap_concentration`` as the table a reader downloads (``GAP_TABLE_COLUMNS``)."""
-    return table(gap, GAP_TABLE_COLUMNS)

@@ -5,7 +5,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from equity import change, metrics, queries, targets
+from equity import change, compare, metrics, queries, target_files, targets
 from equity.errors import ValidationError
 from dashboard import acp_sections, change_view, common
 
@@ -27,17 +27,17 @@ def _version(path) -> int:
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def known_areas(build: str) -> dict[str, set[str]]:
-    return targets.known_areas(common.dashboard_data().metrics)
+    return target_files.known_areas(common.dashboard_data().metrics)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def project_targets(build: str, version: int) -> pd.DataFrame:
-    return targets.load_targets(known_areas(build))
+    return target_files.load_targets(known_areas(build))
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def project_milestones(version: int) -> pd.DataFrame:
-    return targets.load_milestones()
+    return target_files.load_milestones()
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -166,9 +166,9 @@ def pareto_chart(gap: pd.DataFrame, area_title: str) -> alt.LayerChart:
 def upload_box(kind: str, validate, shipped: pd.DataFrame, shipped_name: str) -> pd.DataFrame:
     """File uploader for one kind of file; returns the table in use (the upload if good, else as before)."""
     state = f"progress-{kind}"
-    file = st.file_uploader(f"Your {kind} file (CSV, at most {targets.MAX_FILE_BYTES // 1_000_000} MB)",
+    file = st.file_uploader(f"Your {kind} file (CSV, at most {target_files.MAX_FILE_BYTES // 1_000_000} MB)",
                             type=["csv"], key=f"{state}-upload",
-                            max_upload_size=max(1, targets.MAX_FILE_BYTES // 1_000_000))
+                            max_upload_size=max(1, target_files.MAX_FILE_BYTES // 1_000_000))
     if file is not None and st.session_state.get(f"{state}-seen") != file.file_id:
         st.session_state[f"{state}-seen"] = file.file_id
         frame, problems = validate(file.getvalue())
@@ -192,7 +192,7 @@ def upload_box(kind: str, validate, shipped: pd.DataFrame, shipped_name: str) ->
             del st.session_state[state]
             st.rerun()
         table = in_use[1]
-    st.download_button(f"Download the {kind} in use (CSV)", lambda: targets.to_csv(table), file_name=f"{kind}.csv",
+    st.download_button(f"Download the {kind} in use (CSV)", lambda: target_files.to_csv(table), file_name=f"{kind}.csv",
                        mime="text/csv", key=f"{state}-download", on_click="ignore")
     return table
 
@@ -227,18 +227,18 @@ st.write("Upload a CSV in the same layout as the project's file (download it bel
 upload_columns = st.columns(2)
 with upload_columns[0]:
     st.subheader("Targets")
-    targets_version = _version(targets.TARGETS_FILE)
+    targets_version = _version(target_files.TARGETS_FILE)
     project_target_table = shipped(project_targets, build, targets_version)
-    target_table = upload_box("targets", lambda raw: targets.validate_targets(raw, areas), project_target_table,
+    target_table = upload_box("targets", lambda raw: target_files.validate_targets(raw, areas), project_target_table,
                               "data/targets.csv")
-    column_guide(targets.TARGET_COLUMN_MEANINGS, "targets")
+    column_guide(target_files.TARGET_COLUMN_MEANINGS, "targets")
 with upload_columns[1]:
     st.subheader("Milestones")
-    milestones_version = _version(targets.MILESTONES_FILE)
+    milestones_version = _version(target_files.MILESTONES_FILE)
     project_milestone_table = shipped(project_milestones, milestones_version)
-    milestone_table = upload_box("milestones", targets.validate_milestones, project_milestone_table,
+    milestone_table = upload_box("milestones", target_files.validate_milestones, project_milestone_table,
                                  "data/milestones.csv")
-    column_guide(targets.MILESTONE_COLUMN_MEANINGS, "milestones")
+    column_guide(target_files.MILESTONE_COLUMN_MEANINGS, "milestones")
 
 # ---- targets ------------------------------------------------------------------------------------------
 
@@ -440,12 +440,12 @@ with gap_section:
                    "the dotted line, are the areas that together hold half. Line: the running share of the total "
                    "(right axis; the dashed line marks half). Areas whose error bars overlap cannot be told apart "
                    "statistically, so neighbouring ranks are approximate.")
-        shown = targets.gap_table(gap)
+        shown = compare.gap_table(gap)
         count_format = st.column_config.NumberColumn(format="%,.0f")
         share_format = st.column_config.NumberColumn(format="percent")
         st.dataframe(shown, hide_index=True, width="stretch", column_config={
             "Households": count_format, "Households MOE (90%)": count_format, "Running total": count_format,
             "Running total MOE (90%)": count_format, "Share of the total": share_format,
             "Share of the total MOE (90%)": share_format, "Running share": share_format})
-        common.download_extract(shown, targets.GAP_TABLE_COLUMNS, f"{gap_metric}-{gap_geography}-{gap_year}-where-the-gap-is",
+        common.download_extract(shown, compare.GAP_TABLE_COLUMNS, f"{gap_metric}-{gap_geography}-{gap_year}-where-the-gap-is",
                                 key="gap-table")

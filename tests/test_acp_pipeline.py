@@ -153,11 +153,11 @@ def test_programs_page_warns_about_a_bad_link_parameter(data):
 
 
 def test_progress_page_shows_the_acp_series_and_keeps_illustrative_milestones_out_of_the_default_view(data):
-    from equity import targets
+    from equity import target_files, targets
 
     at = open_app_page("pages/progress.py")
     assert "Program series: ACP enrollment in Chicago" in [s.value for s in at.subheader]
-    illustrative = targets.milestone_progress(targets.load_milestones())["illustrative"]
+    illustrative = targets.milestone_progress(target_files.load_milestones())["illustrative"]
     closed = [e for e in at.expander if e.label.startswith("Illustrative examples")]
     assert len(closed) == 1 and not closed[0].proto.expanded
     assert f"({int(illustrative.sum())})" in closed[0].label

@@ -1,4 +1,5 @@
-"""The library's imports run one way: no cycle, and the CSV/GeoJSON writer sits below the analyses."""
+"""The library's imports run one way: no cycle, the CSV/GeoJSON writer sits below the analyses, and the readers of
+the analyses' input files import no analysis."""
 
 from __future__ import annotations
 
@@ -8,6 +9,10 @@ from equity import config
 
 LIBRARY = config.REPO_ROOT / "equity"
 BELOW_THE_ANALYSES = {"columns", "config", "errors", "sources", "geography", "estimates", "metrics"}
+ANALYSES = {"maps", "libraries", "compare", "targets", "change", "acp"}
+FILE_READERS = {"library_files", "target_files"}
+"""Modules reading an analysis's input files: the raw snapshot's library files, a person's upload, the project's
+data/ files."""
 
 
 def library_imports() -> dict[str, set[str]]:
@@ -47,6 +52,11 @@ def test_the_library_has_no_import_cycle():
 
 def test_the_writer_imports_nothing_above_metrics():
     assert library_imports()["exports"] <= BELOW_THE_ANALYSES
+
+
+def test_the_file_readers_import_no_analysis():
+    graph = library_imports()
+    assert {reader: graph[reader] & ANALYSES for reader in FILE_READERS} == {reader: set() for reader in FILE_READERS}
 
 
 def test_pages_holds_only_the_page_scripts_app_py_navigates_to():

@@ -1,4 +1,4 @@
-"""equity.compare: sides, significance against the city, rank ranges, filters, custom areas."""
+"""equity.compare: sides, significance against the city, rank ranges, where the gap is, filters, custom areas."""
 
 from __future__ import annotations
 
@@ -173,6 +173,54 @@ def test_pairwise_matrix_is_antisymmetric():
     assert out.loc["A", "C"] == "higher" and out.loc["C", "A"] == "lower"
     assert out.loc["A", "B"] == out.loc["B", "A"] == "not different"
     assert out.loc["A", "A"] == ""
+
+
+# ---- where the gap is ----------------------------------------------------------------
+
+def ward_counts(counts: dict[str, tuple[float, float]], year: int = 2021) -> pd.DataFrame:
+    """A metric table of the wards' unconnected households, ``{ward: (count, moe)}``, for one ACS year."""
+    return pd.DataFrame([{"geography": "ward", "area_id": ward, "area_name": f"Area {ward}", "year": year,
+                          "metric": "unconnected", "count": count, "count_moe": moe, "count_reliability": "reliable"}
+                         for ward, (count, moe) in counts.items()])
+
+
+def test_gap_ranks_areas_and_marks_the_fewest_that_hold_half():
+    counts = {"1": (10, 5), "2": (40, 8), "3": (30, 6), "4": (20, 0)}
+    gap = compare.gap_concentration(ward_counts(counts), "ward", "unconnected", 2021)
+    assert list(gap["area_id"]) == ["2", "3", "4", "1"]
+    total = sum(v for v, _ in counts.values())
+    running = np.cumsum([counts[a][0] for a in gap["area_id"]]) / total
+    assert list(gap["cumulative_share"]) == pytest.approx(list(running))
+    expected_half = np.concatenate([[True], running[:-1] < 0.5])
+    assert list(gap["holds_first_half"]) == list(expected_half)
+    for k in range(1, len(gap) + 1):
+        top = [counts[a] for a in gap["area_id"][:k]]
+        assert gap["cumulative_count_moe"].iloc[k - 1] == pytest.approx(
+            estimates.moe_of_sum([v for v, _ in top], [m for _, m in top]))
+
+
+def test_gap_stops_at_the_area_that_brings_the_total_to_exactly_half():
+    counts = {"1": (50, 5), "2": (30, 5), "3": (20, 5)}
+    gap = compare.gap_concentration(ward_counts(counts), "ward", "unconnected", 2021)
+    assert list(gap["holds_first_half"]) == [True, False, False]
+
+
+def test_gap_share_of_total_uses_the_proportion_formula():
+    counts = {"1": (10, 5), "2": (40, 8)}
+    gap = compare.gap_concentration(ward_counts(counts), "ward", "unconnected", 2021)
+    total_moe = estimates.moe_of_sum([10, 40], [5, 8])
+    share, share_moe = estimates.proportion(40, 8, 50, total_moe)
+    assert gap["share_of_total"].iloc[0] == pytest.approx(share)
+    assert gap["share_of_total_moe"].iloc[0] == pytest.approx(share_moe)
+
+
+def test_gap_leaves_out_areas_without_an_estimate():
+    gap = compare.gap_concentration(ward_counts({"1": (10, 5), "2": (np.nan, np.nan)}), "ward", "unconnected", 2021)
+    assert list(gap["area_id"]) == ["1"]
+
+
+def test_gap_of_an_unloaded_year_is_empty():
+    assert compare.gap_concentration(ward_counts({"1": (10, 5)}), "ward", "unconnected", 2023).empty
 
 
 # ---- custom areas -------------------------------------------------------------------

@@ -209,6 +209,14 @@ def test_a_pixel_at_zoom_0_on_the_equator_is_the_earths_circumference_over_512()
     assert maps.metres_per_pixel(3, 60) == pytest.approx(maps.EARTH_CIRCUMFERENCE_METRES * 0.5 / 512 / 8)
 
 
+def test_point_area_is_proportional_to_sessions():
+    sessions = pd.Series([400.0, 100.0, 0.0, np.nan])
+    radius = maps.symbol_radius(sessions, largest=400.0, smallest=10.0)
+    assert radius.iloc[0] == 400.0
+    assert (radius.iloc[1] / radius.iloc[0]) ** 2 == pytest.approx(sessions.iloc[1] / sessions.iloc[0])
+    assert radius.iloc[2] == 10.0 and radius.iloc[3] == 10.0
+
+
 def test_clip_keeps_the_part_inside_and_drops_slivers_and_areas_outside():
     # Around Chicago so that the EPSG:3435 areas are meaningful.
     ward = box(-87.70, 41.80, -87.60, 41.90)

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from equity import cache, census_api, config, targets
+from equity import cache, census_api, compare, config, target_files, targets
 from dashboard import common
 
 from .conftest import SNAPSHOT, open_app_page
@@ -58,7 +58,7 @@ def test_with_only_the_baseline_the_page_says_so_and_how_to_add_a_year(data, fre
     notice = " ".join(i.value for i in at.info)
     assert "Only the baseline period is loaded" in notice
     assert "python -m equity fetch --year 2023" in notice and "CENSUS_API_KEY" in notice
-    shipped = targets.load_targets(targets.known_areas(data.metrics))
+    shipped = target_files.load_targets(target_files.known_areas(data.metrics))
     assert len(headings(at)) == len(shipped)
     assert all("Cannot tell yet" in h for h in headings(at))
     assert len(at.get("vega_lite_chart")) == 2, ("only the where-the-gap-is chart and the ACP enrollment series, "
@@ -123,12 +123,12 @@ def test_the_next_reader_gets_the_figures_a_fresh_computation_gives(data, fresh_
     first.radio(key="gap-geography").set_value("community_area").run()
     second = open_progress()
 
-    progress = targets.progress(targets.load_targets(targets.known_areas(data.metrics)), data.metrics)
+    progress = targets.progress(target_files.load_targets(target_files.known_areas(data.metrics)), data.metrics)
     detail = shown_table(second, "Change since baseline")
     assert detail["Estimate"].tolist() == progress["value"].tolist()
     assert detail["Margin of error (90%)"].tolist() == progress["moe"].tolist()
     assert detail["Status"].tolist() == progress["status"].tolist()
-    gap = targets.gap_concentration(data.metrics, "community_area", "unconnected", data.latest_year)
+    gap = compare.gap_concentration(data.metrics, "community_area", "unconnected", data.latest_year)
     shown = shown_table(second, "Among the areas holding half")
     assert shown["Area"].tolist() == gap["area_name"].tolist()
     assert shown["Running total MOE (90%)"].tolist() == gap["cumulative_count_moe"].tolist()
@@ -188,7 +188,7 @@ def test_a_milestones_upload_redraws_the_progress_bars(data, fresh_data):
 
 def test_shipped_illustrative_milestones_are_labelled(data, fresh_data):
     at = open_progress()
-    shown = targets.milestone_progress(targets.load_milestones())
+    shown = targets.milestone_progress(target_files.load_milestones())
     labelled = [m.value for m in at.markdown if "Illustrative values" in m.value]
     assert len(labelled) == int(shown["illustrative"].sum()) > 0
 
@@ -210,7 +210,7 @@ def test_a_second_acs_year_shows_the_change_and_its_significance(cache_with_2023
     assert any("Overlapping periods" in w.value and "share 3 of their 5 years" in w.value for w in at.warning)
 
     city = later.metrics[(later.metrics["geography"] == "city") & (later.metrics["metric"] == "unconnected")]
-    shipped = targets.load_targets(targets.known_areas(later.metrics))
+    shipped = target_files.load_targets(target_files.known_areas(later.metrics))
     row = targets.headline(targets.progress(shipped, later.metrics)).set_index("metric").loc["unconnected"]
     assert row["year"] == 2023
     assert row["change"] == pytest.approx(city.set_index("year").loc[2023, "count"]

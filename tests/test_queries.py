@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from equity import compare, queries, targets
+from equity import compare, queries
 
 
 def test_the_city_total_is_the_city_row_not_a_sum_of_areas(data):
     year = data.latest_year
     city = queries.city_row(data, "unconnected", year)
-    summed = targets.gap_concentration(data.metrics, "community_area", "unconnected", year).iloc[-1]
+    summed = compare.gap_concentration(data.metrics, "community_area", "unconnected", year).iloc[-1]
     gap, areas, total = queries.gap(data, "community_area", "unconnected", year)
     assert round(city["count"]) == round(summed["cumulative_count"]) == 171_879
     assert round(city["count_moe"]) == 3_436 and round(summed["cumulative_count_moe"]) == 3_432

@@ -23,7 +23,7 @@ import re
 
 import pytest
 
-from equity import compare, libraries, maps, targets
+from equity import compare, libraries, maps, target_files, targets
 
 from .conftest import open_page
 
@@ -164,7 +164,7 @@ def test_libraries_partial_year_is_hollow_and_labelled_and_changes_carry_a_sign(
 
 def test_progress_statuses_are_written_not_only_coloured(page, streamlit_server, data):
     open_page(page, f"{streamlit_server}/progress")
-    table = targets.progress(targets.load_targets(targets.known_areas(data.metrics)), data.metrics)
+    table = targets.progress(target_files.load_targets(target_files.known_areas(data.metrics)), data.metrics)
     headlines = targets.headline(table)
     assert len(headlines)
     main = page.get_by_test_id("stMain").inner_text()
@@ -176,7 +176,7 @@ def test_progress_statuses_are_written_not_only_coloured(page, streamlit_server,
 
 def test_progress_milestone_bars_have_their_figures_in_words(page, streamlit_server, data):
     open_page(page, f"{streamlit_server}/progress")
-    milestones = targets.milestone_progress(targets.load_milestones())
+    milestones = targets.milestone_progress(target_files.load_milestones())
     # Illustrative milestone rows sit in a closed expander, out of the default view: open it to read them.
     for expander in page.get_by_test_id("stExpander").filter(has_text="Illustrative examples").all():
         expander.locator("summary").click()
@@ -194,7 +194,7 @@ def test_progress_milestone_bars_have_their_figures_in_words(page, streamlit_ser
 
 def test_where_the_gap_is_marks_the_half_with_a_labelled_line_not_only_darker_bars(page, streamlit_server, data):
     open_page(page, f"{streamlit_server}/progress", CHART, count="all")
-    gap = targets.gap_concentration(data.metrics, "community_area", "unconnected", data.latest_year)
+    gap = compare.gap_concentration(data.metrics, "community_area", "unconnected", data.latest_year)
     holding_half = int(gap["holds_first_half"].sum())
     chart = page.get_by_test_id("stVegaLiteChart").filter(has_text="Together hold half")
     chart.scroll_into_view_if_needed()

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from equity import targets
+from equity import target_files, targets
 from tests.test_progress_page import build_cache_with_2023
 
 from .conftest import after_rerun, open_page, start_server, stop_server, wait_until_idle
@@ -40,7 +40,7 @@ def upload(page, name: str, content: bytes) -> None:
 def test_bad_upload_shows_each_problem_and_changes_nothing_then_a_good_one_redraws(page, streamlit_server, data):
     open_progress(page, streamlit_server)
     before = target_headings(page)
-    shipped = targets.load_targets(targets.known_areas(data.metrics))
+    shipped = target_files.load_targets(target_files.known_areas(data.metrics))
     assert len(before) == len(shipped)
 
     upload(page, "bad-targets.csv", (HEADER + "unconnected,ward,51,share,2021,1.5,2030,x\n").encode())
@@ -78,7 +78,7 @@ def test_a_second_acs_year_shows_the_change_with_its_significance(page, server_w
     assert "Only the baseline period is loaded" not in main
     assert "Latest, 2019–2023 ACS 5-year" in main
     assert "share 3 of their 5 years" in main
-    shipped = targets.load_targets(targets.known_areas(later.metrics))
+    shipped = target_files.load_targets(target_files.known_areas(later.metrics))
     row = targets.headline(targets.progress(shipped, later.metrics)).set_index("metric").loc["unconnected"]
     words = "statistically significant" if row["significant"] else "not statistically significant"
     change = page.get_by_text("Change since 2017–2021 ACS 5-year").first.inner_text()
