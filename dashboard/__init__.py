@@ -3,6 +3,7 @@
 ``pages/`` holds only the page scripts ``app.py`` navigates to; they import
 from here:
 
+- ``frame``: the page setup and the list of pages ``app.py`` navigates;
 - ``common``: loading the data, page state in the URL, number formatting,
   cached charts, downloads with their data dictionary;
 - ``map_view``: the pydeck choropleth, its legend and one area's tables;
