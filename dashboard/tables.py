@@ -89,6 +89,20 @@ def show(frame: pd.DataFrame, kinds: Mapping[str, str], caption: str, labels: Ma
     st.html(html_table(frame, kinds, caption, labels))
 
 
+#: How each kind of value is written in an interactive grid (``grid``): the nearest of its formats.
+GRID_FORMATS = {"count": "%.0f", "share": "percent", "points": "percent", "one decimal": "%.1f",
+                "two decimals": "%.2f"}
+
+
+def grid(frame: pd.DataFrame, kinds: Mapping[str, str], key: str, labels: Mapping[str, str] = {}) -> None:
+    """``frame``'s columns named in ``kinds`` as Streamlit's interactive grid, for a table too long for
+    :func:`show` (sorting by any column, scrolling); the same ``kinds`` and ``labels`` as :func:`show`."""
+    config = {column: (st.column_config.TextColumn(labels.get(column, column)) if kind in ("text", "yes/no")
+                       else st.column_config.NumberColumn(labels.get(column, column), format=GRID_FORMATS[kind]))
+              for column, kind in kinds.items()}
+    st.dataframe(frame[list(kinds)], hide_index=True, key=key, width="stretch", column_config=config)
+
+
 def sort_choice(options: Mapping[str, str], key: str, label: str = "Sort the table by") -> str:
     """A selectbox of ways to sort a table (option key -> words); returns the chosen key."""
     return st.selectbox(label, list(options), format_func=options.get, key=key)

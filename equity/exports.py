@@ -78,19 +78,19 @@ def area_order(area_ids: pd.Series) -> pd.Series:
     return numeric.fillna(np.inf).astype(float) if numeric.notna().all() else area_ids.astype(str)
 
 
-def extract(metric_rows: pd.DataFrame, geography_name: str) -> pd.DataFrame:
-    """Readable extract of metric rows: one row per area, ACS period and measure.
+def extract(metric_rows: pd.DataFrame, geography_name: str,
+            figures: Sequence[Column] = tuple(metrics.VALUE_COLUMNS)) -> pd.DataFrame:
+    """Readable extract of metric rows: one row per area, ACS period and measure, in the rows' own order.
 
     ``metric_rows`` are rows of ``DashboardData.metrics`` (or of
     ``compare.combine_areas`` with ``members`` added, for ``geography_name``
-    "custom"). Headers are those of ``extract_columns``; numbers are rounded as in ``DECIMALS``; ward and
-    community area numbers are whole numbers, tract GEOIDs text.
+    "custom"), in the order the reader is given them (``in_extract_order`` sorts
+    by area, period and measure). The columns are the area's (``geography.ID_COLUMNS``) then
+    ``figures`` (all of ``metrics.VALUE_COLUMNS`` unless a table shows fewer), headed by their labels;
+    numbers are rounded as in ``DECIMALS``; ward and community area numbers are whole numbers, tract
+    GEOIDs text.
     """
     rows = metric_rows.copy()
-    order = {key: i for i, key in enumerate(metrics.METRICS)}
-    rows["_area"] = area_order(rows["area_id"])
-    rows["_metric"] = rows["metric"].map(order)
-    rows = rows.sort_values(["_area", "year", "_metric"], kind="stable")
     rows["metric_label"] = rows["metric"].map(lambda k: metrics.METRICS[k].label)
     if "period" not in rows:
         rows["period"] = rows["year"].map(metrics.period_label)
@@ -99,10 +99,12 @@ def extract(metric_rows: pd.DataFrame, geography_name: str) -> pd.DataFrame:
     if geography_name == "tract":
         rows["area_name"] = rows["area_id"].map(geography.tract_name)
     for column, decimals in DECIMALS.items():
-        rows[column] = rows[column].astype(float).round(decimals)
+        if column in rows:
+            rows[column] = rows[column].astype(float).round(decimals)
     for column in WHOLE_NUMBER_COLUMNS:
-        rows[column] = rows[column].astype("Int64")
-    columns = extract_columns(geography_name)
+        if column in rows:
+            rows[column] = rows[column].astype("Int64")
+    columns = extract_columns(geography_name, figures)
     out = renamed(rows, columns)
     numbered = [c.label for c in columns if c in (geography.WARD, geography.COMMUNITY_AREA_NUMBER)]
     out[numbered] = out[numbered].astype(int)
@@ -111,11 +113,19 @@ def extract(metric_rows: pd.DataFrame, geography_name: str) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+def in_extract_order(metric_rows: pd.DataFrame) -> pd.DataFrame:
+    """``metric_rows`` by area (``area_order``), then ACS period, then measure in ``metrics.METRICS``' order."""
+    measure_order = {key: i for i, key in enumerate(metrics.METRICS)}
+    keys = pd.DataFrame({"area": area_order(metric_rows["area_id"]).to_numpy(), "year": metric_rows["year"].to_numpy(),
+                         "measure": metric_rows["metric"].map(measure_order).to_numpy()})
+    return metric_rows.iloc[keys.sort_values(["area", "year", "measure"], kind="stable").index]
+
+
 # ---- data dictionary -------------------------------------------------------------
 
-def extract_columns(geography_name: str) -> list[Column]:
+def extract_columns(geography_name: str, figures: Sequence[Column] = tuple(metrics.VALUE_COLUMNS)) -> list[Column]:
     """The columns of an extract of ``geography_name`` (``extract``): the area's, then the figures'."""
-    return geography.ID_COLUMNS[geography_name] + metrics.VALUE_COLUMNS
+    return geography.ID_COLUMNS[geography_name] + list(figures)
 
 
 def data_dictionary(table: pd.DataFrame, columns: Sequence[Column]) -> pd.DataFrame:

@@ -35,6 +35,7 @@ import pandas as pd
 import shapely
 
 from . import estimates, geography, metrics
+from .columns import Column
 
 CLASS_COUNT = 5
 
@@ -44,6 +45,15 @@ CLASSIFICATIONS = {
 }
 
 MODES = {"share": "Share of households", "count": "Number of households"}
+
+
+def table_columns(mode: str) -> list[Column]:
+    """The figures of the table beside a map (and of its download), after the area's own columns: the
+    households with their MOE, the share with its MOE, then the CV and reliability of what the map
+    shows (``mode``: the share or the number)."""
+    shown = ([metrics.SHARE_CV, metrics.SHARE_RELIABILITY] if mode == "share"
+             else [metrics.COUNT_CV, metrics.COUNT_RELIABILITY])
+    return [metrics.COUNT, metrics.COUNT_MOE, metrics.SHARE, metrics.SHARE_MOE, *shown]
 
 PALETTE = ((255, 255, 204), (161, 218, 180), (65, 182, 196), (44, 127, 184), (37, 52, 148))
 """ColorBrewer YlGnBu, 5 classes, light to dark (Brewer & Harrower, colorbrewer2.org: colour-blind safe,

@@ -396,10 +396,10 @@ def build_extract(data, geography_name: str, years: list[int] | None = None, met
                           for year in years], ignore_index=True)
         rows["members"] = members
         rows = rows[rows["metric"].isin(metric_keys)]
-        return exports.extract(rows, geography.CUSTOM_GEOGRAPHY)
+        return exports.extract(exports.in_extract_order(rows), geography.CUSTOM_GEOGRAPHY)
     rows = data.metrics[(data.metrics["geography"] == geography_name) & data.metrics["year"].isin(years)
                         & data.metrics["metric"].isin(metric_keys)]
-    return exports.extract(rows, geography_name)
+    return exports.extract(exports.in_extract_order(rows), geography_name)
 
 
 def export_bytes(data, geography_name: str, years: list[int] | None = None, metric_keys: list[str] | None = None,

@@ -217,29 +217,20 @@ else:
 by_column = {"shown": value_column, "name": "area_name", "count": "count", "share": "share", "cv": f"{mode}_cv"}
 table = rows.sort_values(by_column[order_by], na_position="last",
                          ascending=order_by == "name" or (order_by == "shown" and not view["higher_is_darker"]))
-TABLE_LABELS = {"area_name": map_view.GEOGRAPHY_SINGULAR[geography_name].capitalize(),
-                "count": "Households (estimate)", "count_moe": "± MOE (90%)", "share": "Share of households",
-                "share_moe": "Share ± MOE (pts)",
-                f"{mode}_cv": f"CV of the {'share' if mode == 'share' else 'number'} (%)",
-                f"{mode}_reliability": "Reliability"}
+figures = maps.table_columns(mode)
+table_labels = {"area_name": map_view.GEOGRAPHY_SINGULAR[geography_name].capitalize(),
+                **{column.key: column.label for column in figures}}
+table_kinds = {"area_name": "text", "count": "count", "count_moe": "count", "share": "share", "share_moe": "points",
+               f"{mode}_cv": "one decimal", f"{mode}_reliability": "text"}
 if geography_name == "tract":
     # 795 tracts: the interactive grid, for sorting by any column and scrolling.
-    st.dataframe(
-        table[list(TABLE_LABELS)], hide_index=True, key="map-table", width="stretch",
-        column_config={
-            "area_name": st.column_config.TextColumn(TABLE_LABELS["area_name"]),
-            "count": st.column_config.NumberColumn(TABLE_LABELS["count"], format="%.0f"),
-            "count_moe": st.column_config.NumberColumn(TABLE_LABELS["count_moe"], format="%.0f"),
-            "share": st.column_config.NumberColumn(TABLE_LABELS["share"], format="percent"),
-            "share_moe": st.column_config.NumberColumn(TABLE_LABELS["share_moe"], format="percent"),
-            f"{mode}_cv": st.column_config.NumberColumn(TABLE_LABELS[f"{mode}_cv"], format="%.1f"),
-            f"{mode}_reliability": st.column_config.TextColumn(TABLE_LABELS[f"{mode}_reliability"]),
-        })
+    tables.grid(table, table_kinds, key="map-table", labels=table_labels)
 else:
     # 77 community areas or 50 wards: a plain HTML table, so that the map draws first (dashboard/tables.py).
-    tables.show(table, {"area_name": "text", "count": "count", "count_moe": "count", "share": "share",
-                        "share_moe": "points", f"{mode}_cv": "one decimal", f"{mode}_reliability": "text"},
-                caption=f"{map_view.describe_view(metric_key, mode, geography_name, year)}: "
-                        f"{TABLE_ORDERS[order_by].lower()}", labels=TABLE_LABELS)
-common.download_extract(lambda: exports.extract(table, geography_name), exports.extract_columns(geography_name),
+    tables.show(table, table_kinds, caption=f"{map_view.describe_view(metric_key, mode, geography_name, year)}: "
+                                            f"{TABLE_ORDERS[order_by].lower()}", labels=table_labels)
+# The download is the table shown (its rows, order and figures), with the areas' ids, period and measure.
+extract_figures = [metrics.PERIOD, metrics.MEASURE, *figures]
+common.download_extract(lambda: exports.extract(table, geography_name, extract_figures),
+                        exports.extract_columns(geography_name, extract_figures),
                         f"{metric_key}-{geography_name}-{year}", key="map-download")
