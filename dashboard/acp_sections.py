@@ -71,7 +71,7 @@ def choropleth(build: str, geography_name: str, measure: str, release: str) -> d
     higher_is_darker = measure == "enrolled_households"
     colours = maps.class_colours(classes.count if classes else 1, higher_is_darker)
     text = pd.DataFrame([_figures_text(row) for _, row in rows.iterrows()], index=rows.index)
-    properties = text.assign(name=maps.area_labels(geography_name, rows["area_id"], rows["area_name"]),
+    properties = text.assign(name=rows["area_name"],
                              fill=maps.fill_colours(numbers, colours))
     features = maps.feature_collection(map_view.geometries(build, geography_name), properties)
     formatter = common.format_share if measure == "uptake" else common.format_count

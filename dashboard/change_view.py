@@ -147,7 +147,7 @@ def change_choropleth(build: str, geography_name: str, metric_key: str, earlier:
              for ok, sig in zip(present, significant)]
     words = [change_view_words(v, n) for v, n in zip(rows["verdict"], rows["note"])]
     properties = pd.DataFrame({
-        "name": maps.area_labels(geography_name, rows["area_id"], rows["area_name"]),
+        "name": rows["area_name"],
         "fill": fill, "line": line, "width": width,
         "before": [value_with_moe(r, "from") for _, r in rows.iterrows()],
         "after": [value_with_moe(r, "to") for _, r in rows.iterrows()],

@@ -144,18 +144,12 @@ def markers_for(build: str, geography_name: str, area_ids: tuple[str, ...]) -> l
     return maps.marker_points(common.dashboard_data().boundaries(geography_name, web=True), area_ids)
 
 
-def shown_rows(data, geography_name: str, metric_key: str, year: int) -> pd.DataFrame:
-    """The metric rows of one geography, measure and year, indexed by area_id, with the names the map uses."""
-    rows = queries.metric_rows(data, geography_name, metric_key, year)
-    return rows.assign(area_name=maps.area_labels(geography_name, rows["area_id"], rows["area_name"]))
-
-
 @st.cache_resource(show_spinner=False, max_entries=64)
 def choropleth(build: str, geography_name: str, metric_key: str, mode: str, year: int, scheme: str) -> dict:
     """Everything the map draws for one view: the features, the unreliable markers (as points for
     ``marker_layer`` and as rings for ``with_markers``), the legend, the view."""
     data = common.dashboard_data()
-    rows = shown_rows(data, geography_name, metric_key, year)
+    rows = queries.metric_rows(data, geography_name, metric_key, year)
     present = maps.has_estimate(rows, mode)
     classes = maps.classify(rows.loc[present, mode], scheme)
     numbers = classes.assign(rows[mode].where(present)) if classes else pd.Series(-1, index=rows.index)
@@ -278,7 +272,7 @@ def tracts_in(data, target_geography: str, area_id: str, year: int, metric_key: 
     tract's households in it and the tract's own figures for one metric, in tract order."""
     tracts = queries.tracts_in(data, target_geography, area_id, year, metric_key)
     return pd.DataFrame({
-        "Tract": tracts["tract"].map(maps.tract_label),
+        "Tract": tracts["tract"].map(queries.area_names(data, "tract")),
         "GEOID": tracts["tract"],
         "Households in this area": tracts["weight"],
         "Households": tracts.apply(common.count_with_moe, axis=1),

@@ -229,8 +229,6 @@ def change_table(rows: pd.DataFrame, geography_name: str) -> tuple[pd.DataFrame,
                  for key, d in _DECIMALS.items()}}
     if geography_name in ("community_area", "ward"):
         values["area_id"] = rows["area_id"].astype(int)
-    if geography_name == "tract":
-        values["area_name"] = rows["area_id"].map(geography.tract_name)
     return table(values, columns).reset_index(drop=True), columns
 
 

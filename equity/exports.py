@@ -96,8 +96,6 @@ def extract(metric_rows: pd.DataFrame, geography_name: str,
         rows["period"] = rows["year"].map(metrics.period_label)
     if "note" not in rows:
         rows["note"] = ""
-    if geography_name == "tract":
-        rows["area_name"] = rows["area_id"].map(geography.tract_name)
     for column, decimals in DECIMALS.items():
         if column in rows:
             rows[column] = rows[column].astype(float).round(decimals)

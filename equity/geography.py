@@ -144,11 +144,15 @@ def _dissolve_by_id(frame: gpd.GeoDataFrame, path: Path, expected: int) -> gpd.G
 
 
 def read_tracts(snapshot: Path) -> gpd.GeoDataFrame:
-    """2020 census tracts of Cook County (TIGER/Line): ``area_id`` (GEOID), ``area_name``, geometry."""
+    """2020 census tracts of Cook County (TIGER/Line): ``area_id`` (GEOID), ``area_name``, geometry.
+
+    Each tract is named here, once, by ``tract_name`` ("Census tract 8439"): every table, map and
+    download names tracts from this column.
+    """
     path = snapshot / TRACTS_FILE
-    frame = _read_vector(path, ["GEOID20", "NAMELSAD20"], "census tract boundaries")
-    return gpd.GeoDataFrame({"area_id": frame["GEOID20"].astype(str),
-                             "area_name": frame["NAMELSAD20"].astype(str)},
+    frame = _read_vector(path, ["GEOID20"], "census tract boundaries")
+    geoids = frame["GEOID20"].astype(str)
+    return gpd.GeoDataFrame({"area_id": geoids, "area_name": geoids.map(tract_name)},
                             geometry=frame.geometry, crs=frame.crs).to_crs(WEB_CRS)
 
 

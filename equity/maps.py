@@ -169,20 +169,6 @@ def reliability_in_words(labels: pd.Series) -> pd.Series:
     return labels.map(RELIABILITY_WORDS).fillna("")
 
 
-def tract_label(geoid: str) -> str:
-    """'Tract 8439' or 'Tract 2403.02' from an 11-digit GEOID (the Census Bureau's tract name)."""
-    code = str(geoid)[-6:]
-    number, suffix = int(code[:4]), code[4:]
-    return f"Tract {number}" if suffix == "00" else f"Tract {number}.{suffix}"
-
-
-def area_labels(geography_name: str, ids: pd.Series, names: pd.Series) -> pd.Series:
-    """Names people use: community area and ward names as they are, tracts by their tract number."""
-    if geography_name == "tract":
-        return ids.map(tract_label)
-    return names
-
-
 # ---- compact layers for the browser ----------------------------------------------------------------
 
 def compact_geometries(boundaries: gpd.GeoDataFrame, decimals: int = COORDINATE_DECIMALS) -> dict[str, dict]:

@@ -333,10 +333,7 @@ def branch_surroundings(data, branch_key: str, year: int) -> tuple[pd.DataFrame,
 def area_names(data, geography_name: str) -> pd.Series:
     """Readable name of every area of a geography, indexed by area id."""
     rows = data.metrics[data.metrics["geography"] == geography_name].drop_duplicates("area_id")
-    names = rows.set_index("area_id")["area_name"]
-    if geography_name == "tract":
-        return pd.Series([geography.tract_name(a) for a in names.index], index=names.index)
-    return names
+    return rows.set_index("area_id")["area_name"]
 
 
 def custom_area_name(data, geography_name: str, area_ids: list[str]) -> tuple[str, str]:

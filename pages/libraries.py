@@ -228,7 +228,7 @@ with st.expander(f"Sessions year by year at {branch['branch']}"):
                             key="lib-sessions-download")
 
 tract_rows = queries.metric_rows(data, "tract", "unconnected", year)
-around_table = libraries.surrounding_table(pairs, tract_rows, year, pairs["tract"].map(maps.tract_label))
+around_table = libraries.surrounding_table(pairs, tract_rows, year, pairs["tract"].map(queries.area_names(data, "tract")))
 with st.expander(f"The census tracts within {libraries.SURROUNDING_MILES:g} mile of {branch['branch']}"):
     st.dataframe(around_table, hide_index=True, key="lib-tracts-table", width="stretch", column_config={
         "Miles from the branch": st.column_config.NumberColumn(format="%.2f"),

@@ -105,7 +105,7 @@ else:
     if geography_name == "tract":
         st.dataframe(change_table, hide_index=True, key="map-change-table", width="stretch")
     else:
-        shown = ranked.assign(name=maps.area_labels(geography_name, ranked["area_id"], ranked["area_name"]),
+        shown = ranked.assign(name=ranked["area_name"],
                               before=[change_view.value_with_moe(r, "from") for _, r in ranked.iterrows()],
                               after=[change_view.value_with_moe(r, "to") for _, r in ranked.iterrows()],
                               moved=[change_view.change_with_moe(r) for _, r in ranked.iterrows()])
@@ -123,7 +123,7 @@ if mode == "share" and metric.compared_on == "count":
     st.info(f"“{metric.label}” is a number of households, not a share of them; showing the number.")
     mode = "count"
 
-rows = map_view.shown_rows(data, geography_name, metric_key, year)
+rows = queries.metric_rows(data, geography_name, metric_key, year)
 order = (rows["area_id"].astype(int) if geography_name == "ward"
          else rows["area_id"] if geography_name == "tract" else rows["area_name"].str.lower())
 area_names = rows["area_name"].loc[order.sort_values().index]

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import MultiPolygon, Polygon, box
 
-from equity import compare, estimates, maps, metrics
+from equity import compare, estimates, geography, maps, metrics
 
 
 def metric_rows(counts, count_moes, universes, universe_moes, ids=None) -> pd.DataFrame:
@@ -152,10 +152,11 @@ def test_reliability_words_name_the_cv_band():
     assert words[3].startswith("No CV")
 
 
-def test_tract_labels_use_the_census_tract_number():
-    assert maps.tract_label("17031843900") == "Tract 8439"
-    assert maps.tract_label("17031240302") == "Tract 2403.02"
-    assert maps.tract_label("17031010100") == "Tract 101"
+def test_every_tract_is_named_once_at_build_time_in_the_census_bureau_form(data):
+    """The build names tracts (``geography.read_tracts``); the metrics, the extract and the map say the same."""
+    tracts = data.metrics[data.metrics["geography"] == "tract"].drop_duplicates("area_id")
+    assert (tracts["area_name"] == tracts["area_id"].map(geography.tract_name)).all()
+    assert tracts["area_name"].str.fullmatch(r"Census tract \d+(\.\d\d)?").all()
 
 
 # ---- compact layers ------------------------------------------------------------------------------------
