@@ -75,12 +75,7 @@ def choropleth(build: str, geography_name: str, measure: str, release: str) -> d
                              fill=maps.fill_colours(numbers, colours))
     features = maps.feature_collection(map_view.geometries(build, geography_name), properties)
     formatter = common.format_share if measure == "uptake" else common.format_count
-    legend = []
-    if classes:
-        counts = pd.Series(numbers).value_counts()
-        for number, (low, high) in enumerate(classes.ranges()):
-            legend.append({"colour": maps.hex_colour(colours[number]), "label": f"{formatter(low)} to {formatter(high)}",
-                           "areas": int(counts.get(number, 0))})
+    legend = map_view.legend_classes(classes, numbers, colours, formatter)
     return {"features": features, "legend": legend if higher_is_darker else legend[::-1],
             "missing": int((~present).sum()), "view": maps.view_of(data.boundaries(geography_name, web=True))}
 

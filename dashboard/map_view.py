@@ -169,15 +169,20 @@ def choropleth(build: str, geography_name: str, metric_key: str, mode: str, year
     radius = MARKER_RADIUS_PIXELS[geography_name] * maps.metres_per_pixel(view_state["zoom"], view_state["latitude"])
     rings = marker_features(features, markers, radius)
     formatter = common.format_share if mode == "share" else common.format_count
-    legend_rows = []
-    if classes:
-        counts = pd.Series(numbers).value_counts()
-        for number, (low, high) in enumerate(classes.ranges()):
-            legend_rows.append({"colour": maps.hex_colour(colours[number]), "label": f"{formatter(low)} to {formatter(high)}",
-                                "areas": int(counts.get(number, 0))})
-    return {"features": features, "markers": markers, "marker_features": rings, "legend": legend_rows,
+    return {"features": features, "markers": markers, "marker_features": rings,
+            "legend": legend_classes(classes, numbers, colours, formatter),
             "higher_is_darker": higher_is_darker, "no_estimate": int((~present).sum()),
             "unreliable": len(unreliable), "areas": len(rows), "view": view_state}
+
+
+def legend_classes(classes: maps.Classes | None, numbers: pd.Series, colours: list, formatter) -> list[dict]:
+    """One legend row per colour class: its colour, its range written by ``formatter``, and how many areas
+    fall in it (``numbers``: each area's class, from ``classes.assign``)."""
+    if not classes:
+        return []
+    counts = pd.Series(numbers).value_counts()
+    return [{"colour": maps.hex_colour(colours[number]), "label": f"{formatter(low)} to {formatter(high)}",
+             "areas": int(counts.get(number, 0))} for number, (low, high) in enumerate(classes.ranges())]
 
 
 def features_of(view: dict, area_ids, extra: dict[str, dict] | None = None,
