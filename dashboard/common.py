@@ -87,6 +87,14 @@ def _notice(name: str, raw: str, fallback: str) -> None:
     st.warning(f"The link's `{name}` value {problem}; showing {fallback} instead.", icon="⚠️")
 
 
+def seed(key: str, value) -> None:
+    """Start a widget at ``value`` (usually the link's, from ``url_choice``) the first time this session
+    draws it. A page that draws its choices after its map (so the map loads first) reads them from
+    ``st.session_state[key]`` before drawing them."""
+    if key not in st.session_state:
+        st.session_state[key] = value
+
+
 def url_choice(name: str, options: Sequence[str] | Mapping[str, str], default: str) -> str:
     """The value of query parameter ``name`` if it is one of ``options``, else ``default`` with a notice.
 

@@ -69,15 +69,30 @@ st.caption("A household without an internet subscription or a computer can use t
            "need: where unconnected households live, how far they are from a branch, and how much the "
            "branches' public computers are used.")
 
-controls = st.columns([1.2, 1.4, 1.2, 1.4])
-geography_name = controls[0].radio("Areas", list(GEOGRAPHIES), format_func=GEOGRAPHIES.get, key="lib-geography",
-                                   index=url_index("geography", GEOGRAPHIES, "community_area"))
-year = int(controls[1].selectbox("ACS period", list(ACS_YEARS), format_func=ACS_YEARS.get, key="lib-year",
-                                 index=url_index("year", ACS_YEARS, str(data.latest_year))))
-sessions_year = int(controls[2].selectbox(
-    "Computer sessions in", FULL_YEARS, key="lib-sessions-year", index=url_index("sessions", FULL_YEARS, FULL_YEARS[-1]),
-    help="Full calendar years only: 2023 covers January–April and is not compared with whole years."))
-show_branches = controls[3].toggle("Show public library branches", value=True, key="lib-show-branches")
+# The choices sit above the map but are drawn after it has been sent, so the map loads first (as on the
+# Map page); each is seeded from the link, so its value is known before it is drawn.
+common.seed("lib-geography", common.url_choice("geography", GEOGRAPHIES, "community_area"))
+common.seed("lib-year", common.url_choice("year", ACS_YEARS, str(data.latest_year)))
+common.seed("lib-sessions-year", common.url_choice("sessions", FULL_YEARS, FULL_YEARS[-1]))
+common.seed("lib-show-branches", True)
+choices = st.container(key="lib-choices")
+geography_name = st.session_state["lib-geography"]
+year = int(st.session_state["lib-year"])
+sessions_year = int(st.session_state["lib-sessions-year"])
+show_branches = st.session_state["lib-show-branches"]
+
+
+def draw_choices() -> None:
+    """The reader's choices, in their container above the map."""
+    with choices:
+        controls = st.columns([1.2, 1.4, 1.2, 1.4])
+        controls[0].radio("Areas", list(GEOGRAPHIES), format_func=GEOGRAPHIES.get, key="lib-geography")
+        controls[1].selectbox("ACS period", list(ACS_YEARS), format_func=ACS_YEARS.get, key="lib-year")
+        controls[2].selectbox("Computer sessions in", FULL_YEARS, key="lib-sessions-year",
+                              help="Full calendar years only: 2023 covers January–April and is not compared "
+                                   "with whole years.")
+        controls[3].toggle("Show public library branches", key="lib-show-branches")
+
 
 singular = map_view.GEOGRAPHY_SINGULAR[geography_name]
 shown = queries.access(data, geography_name, year)
@@ -133,6 +148,7 @@ with legend_column:
             f"close by ({len(gaps)})</div></div>")
     if show_branches:
         library_layer.legend(build, sessions_year)
+draw_choices()
 
 # ---- access beside the need ------------------------------------------------------------------------------
 

@@ -14,19 +14,13 @@ METRIC_LABELS = {key: metric.label for key, metric in metrics.METRICS.items()}
 YEARS = {str(year): common.period(year) for year in data.years}
 
 
-def seed(key: str, value) -> None:
-    """Start a widget at the URL's value the first time it is drawn in this session."""
-    if key not in st.session_state:
-        st.session_state[key] = value
-
-
-seed("map-geography", common.url_choice("geography", map_view.GEOGRAPHIES, "community_area"))
-seed("map-metric", common.url_choice("metric", METRIC_LABELS, "unconnected"))
-seed("map-mode", common.url_choice("mode", maps.MODES, "share"))
-seed("map-year", common.url_choice("year", YEARS, str(data.latest_year)))
-seed("map-classes", common.url_choice("classes", maps.CLASSIFICATIONS, "quantiles"))
+common.seed("map-geography", common.url_choice("geography", map_view.GEOGRAPHIES, "community_area"))
+common.seed("map-metric", common.url_choice("metric", METRIC_LABELS, "unconnected"))
+common.seed("map-mode", common.url_choice("mode", maps.MODES, "share"))
+common.seed("map-year", common.url_choice("year", YEARS, str(data.latest_year)))
+common.seed("map-classes", common.url_choice("classes", maps.CLASSIFICATIONS, "quantiles"))
 MAP_VIEWS = {"level": "One period", "change": "Change since an earlier period"}
-seed("map-view", common.url_choice("view", MAP_VIEWS, "level"))
+common.seed("map-view", common.url_choice("view", MAP_VIEWS, "level"))
 since_from_url = common.url_choice("since", YEARS, str(data.years[0]))
 
 st.title("Map: where Chicago's households are not connected")
@@ -73,7 +67,7 @@ elif not earlier_years:
         st.info(f"{common.period(year)} is the earliest period loaded: choose a later ACS period to map the change "
                 "since an earlier one.", icon=":material/info:")
 else:
-    seed("map-since", since_from_url if since_from_url in earlier_years else next(iter(earlier_years)))
+    common.seed("map-since", since_from_url if since_from_url in earlier_years else next(iter(earlier_years)))
     if st.session_state["map-since"] not in earlier_years:
         st.session_state["map-since"] = next(iter(earlier_years))
     since = int(st.session_state["map-since"])
@@ -129,11 +123,11 @@ order = (rows["area_id"].astype(int) if geography_name == "ward"
 area_names = rows["area_name"].loc[order.sort_values().index]
 AREA_OPTIONS = {"": f"No {map_view.GEOGRAPHY_SINGULAR[geography_name]} selected", **area_names.to_dict()}
 area_key = f"map-area-{geography_name}"
-seed(area_key, common.url_choice("area", AREA_OPTIONS, ""))
+common.seed(area_key, common.url_choice("area", AREA_OPTIONS, ""))
 
 # A new chart after every click: Streamlit fades the unpicked areas of a chart holding a selection, which
 # would make the colours disagree with the legend; the red outline marks the picked area instead.
-seed("map-clicks", 0)
+common.seed("map-clicks", 0)
 chart_key = f"map-chart-{geography_name}-{st.session_state['map-clicks']}"
 
 
@@ -152,7 +146,7 @@ if selected:
     layers.append(map_view.outline_layer(map_view.features_of(view, [selected]), map_view.SELECTED_LAYER,
                                          map_view.SELECTED_COLOUR, 3))
 tooltip = map_view.tooltip(metric_key, mode)
-seed("map-libraries", False)
+common.seed("map-libraries", False)
 show_branches = st.session_state["map-libraries"]
 if show_branches:
     layers, tooltip = library_layer.over_choropleth(layers, build, view, metric_key, mode,
@@ -181,7 +175,7 @@ area_id = st.selectbox(f"Detail for one {map_view.GEOGRAPHY_SINGULAR[geography_n
 TABLE_ORDERS = {"shown": "The value mapped, highest first" if view["higher_is_darker"] else "The value mapped",
                 "name": "Name (A to Z)", "count": "Households, most first", "share": "Share, highest first",
                 "cv": "Coefficient of variation, least reliable first"}
-seed("map-table-order", common.url_choice("order", TABLE_ORDERS, "shown"))
+common.seed("map-table-order", common.url_choice("order", TABLE_ORDERS, "shown"))
 common.set_url(geography=geography_name, metric=metric_key, mode=mode, year=year, classes=scheme, area=area_id,
                order=None if geography_name == "tract" or st.session_state.get("map-table-order") == "shown"
                else st.session_state.get("map-table-order"))

@@ -32,10 +32,8 @@ st.html("""<style>
 
 WARDS = {str(n): f"Ward {n}" for n in sorted(queries.area_names(data, "ward").index.astype(int))}
 YEARS = {str(year): common.period(year) for year in data.years}
-for key, value in (("ward-choice", common.url_choice("ward", WARDS, next(iter(WARDS)))),
-                   ("ward-year", common.url_choice("year", YEARS, str(data.latest_year)))):
-    if key not in st.session_state:
-        st.session_state[key] = value
+common.seed("ward-choice", common.url_choice("ward", WARDS, next(iter(WARDS))))
+common.seed("ward-year", common.url_choice("year", YEARS, str(data.latest_year)))
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
@@ -60,9 +58,11 @@ def ward_map(build: str, ward: str, year: int) -> tuple[dict, list, dict]:
     return view, layers, ward_view
 
 
-picker = st.columns([1, 1, 3])
-ward = picker[0].selectbox("Ward", list(WARDS), format_func=WARDS.get, key="ward-choice")
-year = int(picker[1].selectbox("ACS period", list(YEARS), format_func=YEARS.get, key="ward-year"))
+# The pickers sit at the top but are drawn after the ward's map has been sent, so the map loads first
+# (as on the Map page); both are seeded from the link above.
+pickers = st.container(key="ward-pickers")
+ward = st.session_state["ward-choice"]
+year = int(st.session_state["ward-year"])
 common.set_url(ward=ward, year=year)
 
 brief = queries.area_brief(data, "ward", ward, year, HEADLINE)
@@ -82,6 +82,28 @@ if pd.notna(brief["rank"]):
                 f"The ward's share is {map_view.COMPARISON_WORDS[brief['comparison']]}.")
 else:
     st.markdown("**Rank among the wards:** not available (the ward's estimate is missing).")
+
+tracts = map_view.tracts_in(data, "ward", ward, year, HEADLINE)
+view, layers, ward_view = ward_map(build, ward, year)
+
+map_column, side_column = st.columns([1.4, 1])
+with map_column:
+    st.markdown(f"**Census tracts of {WARDS[ward]}** (ward boundary in red)")
+    st.pydeck_chart(map_view.deck(layers, ward_view, map_view.tooltip(HEADLINE, "share", "{in_ward}"),
+                                  same_deck_as=("ward", build, ward, year)),
+                    height=360, key="ward-map",
+                    alt=f"Map of the census tracts of {WARDS[ward]} coloured by the share of households "
+                        "without an internet subscription; the tract table below has the same figures.")
+with side_column:
+    map_view.legend(view, HEADLINE, "share", "tract", "quantiles", counts=False)
+    st.caption("Tract colours use the same five classes as the citywide tract map, so they can be compared "
+               "across wards. Tracts split by the ward boundary show only their part in the ward; their "
+               "figures are for the whole tract.")
+
+with pickers:
+    picker = st.columns([1, 1, 3])
+    picker[0].selectbox("Ward", list(WARDS), format_func=WARDS.get, key="ward-choice")
+    picker[1].selectbox("ACS period", list(YEARS), format_func=YEARS.get, key="ward-year")
 
 st.subheader("Over time")
 if len(data.years) < 2:
@@ -129,23 +151,6 @@ else:
         st.caption("A ward's part of a target is its share of the citywide gap in the baseline period (for a "
                    "count: its households over the city's; for a share: the households it is short of the target "
                    "share). Its status follows the same rules as the city's targets on the Progress page.")
-
-tracts = map_view.tracts_in(data, "ward", ward, year, HEADLINE)
-view, layers, ward_view = ward_map(build, ward, year)
-
-map_column, side_column = st.columns([1.4, 1])
-with map_column:
-    st.markdown(f"**Census tracts of {WARDS[ward]}** (ward boundary in red)")
-    st.pydeck_chart(map_view.deck(layers, ward_view, map_view.tooltip(HEADLINE, "share", "{in_ward}"),
-                                  same_deck_as=("ward", build, ward, year)),
-                    height=360, key="ward-map",
-                    alt=f"Map of the census tracts of {WARDS[ward]} coloured by the share of households "
-                        "without an internet subscription; the tract table below has the same figures.")
-with side_column:
-    map_view.legend(view, HEADLINE, "share", "tract", "quantiles", counts=False)
-    st.caption("Tract colours use the same five classes as the citywide tract map, so they can be compared "
-               "across wards. Tracts split by the ward boundary show only their part in the ward; their "
-               "figures are for the whole tract.")
 
 # Plain HTML tables (dashboard/tables.py): the map above draws first, and they print whole.
 overlap = map_view.community_areas_in_ward(data, ward, year, HEADLINE)
