@@ -49,11 +49,12 @@ def draw_choices(since_years: dict[str, str] | None = None) -> None:
         controls[3].selectbox("ACS period", list(YEARS), format_func=YEARS.get, key="map-year")
         controls[4].radio("Colour classes", list(maps.CLASSIFICATIONS), format_func=maps.CLASSIFICATIONS.get,
                           key="map-classes")
-        st.radio("Map", list(MAP_VIEWS), format_func=MAP_VIEWS.get, key="map-view", horizontal=True)
+        view_column, extra_column = st.columns([2.2, 1.6], vertical_alignment="bottom")
+        view_column.radio("Map", list(MAP_VIEWS), format_func=MAP_VIEWS.get, key="map-view", horizontal=True)
         if since_years:
-            st.selectbox("Change since", list(since_years), format_func=since_years.get, key="map-since")
+            extra_column.selectbox("Change since", list(since_years), format_func=since_years.get, key="map-since")
         else:
-            st.toggle("Show public library branches", key="map-libraries")
+            extra_column.toggle("Show public library branches", key="map-libraries")
 
 
 earlier_years = {str(y): common.period(y) for y in data.years if y < year}
