@@ -27,7 +27,7 @@ conservative (the true standard error of the difference is smaller).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -537,6 +537,19 @@ def differences_table(side_by_side: pd.DataFrame, first_id: str) -> tuple[pd.Dat
                                       for _, r in rows.iterrows()],
               "compared_on": rows["compared"].map({"share": "share of households", "count": "households"})}
     return table(values, columns), columns
+
+
+def side_by_side_table(side_by_side: pd.DataFrame, area_ids: Sequence[str], names: Mapping[str, str],
+                       shown: pd.Series) -> pd.DataFrame:
+    """Every measure beside the chosen areas: a row per measure (``metrics.METRICS``' order) named in the first
+    column (``metrics.MEASURE``), then a column per area in the order of ``area_ids``, headed by its name from
+    ``names``. A cell holds ``shown``, the value to show for that row of ``side_by_side`` (rows of
+    ``compare_with_first``; ``shown`` shares their index), such as the figure with its MOE in words."""
+    wide = (side_by_side.assign(shown=shown).pivot(index="metric", columns="area_id", values="shown")
+            .reindex([k for k in metrics.METRICS if k in set(side_by_side["metric"])])[list(area_ids)])
+    wide = wide.rename(columns=names).rename_axis(None, axis=1)
+    wide.insert(0, metrics.MEASURE.label, wide.index.map(lambda k: metrics.METRICS[k].label))
+    return wide.reset_index(drop=True)
 
 
 CUSTOM_AREA_COLUMNS = [metrics.MEASURE, metrics.COUNT, metrics.COUNT_MOE, metrics.COUNT_RELIABILITY, metrics.SHARE,

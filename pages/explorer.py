@@ -230,13 +230,9 @@ with tab_compare:
     else:
         first_name = label_of[compare_ids[0]]
         side_by_side = queries.compared_areas(data, geo, year, compare_ids)
-        side_by_side["shown"] = [common.share_with_moe(r) if r["compared"] == "share" else common.count_with_moe(r)
-                                 for _, r in side_by_side.iterrows()]
-        wide = (side_by_side.pivot(index="metric", columns="area_id", values="shown")
-                .reindex([k for k in metrics.METRICS if k in set(side_by_side["metric"])])[compare_ids])
-        wide = wide.rename(columns=label_of).rename_axis(None, axis=1)
-        wide.insert(0, "Measure", wide.index.map(common.metric_label))
-        wide = wide.reset_index(drop=True)
+        shown = pd.Series([common.share_with_moe(r) if r["compared"] == "share" else common.count_with_moe(r)
+                           for _, r in side_by_side.iterrows()], index=side_by_side.index)
+        wide = compare.side_by_side_table(side_by_side, compare_ids, label_of, shown)
         st.markdown(f"**Every measure, ± 90% margin of error**, {common.period(year)}")
         st.dataframe(wide, hide_index=True, key="explorer-compare-wide")
         common.download_extract(wide, [metrics.MEASURE], f"explorer-side-by-side-{geo}-{year}",
