@@ -55,7 +55,14 @@ SCREEN_ELEMENTS = ("title", "header", "subheader", "markdown", "caption", "text"
 # ---- recording (runs inside the tree recorded) -----------------------------------------------------
 
 def navigation_pages(tree: Path) -> list[str]:
-    """The script of every ``st.Page(...)`` in the tree's app.py, in navigation order."""
+    """The script of every page of the tree's navigation, in order: the ``PAGES`` of dashboard/frame.py (where
+    app.py's navigation is made), or, in a tree from before that file, each ``st.Page(...)`` of app.py."""
+    frame = tree / "dashboard" / "frame.py"
+    if frame.exists():
+        for node in ast.walk(ast.parse(frame.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "PAGES" for t in node.targets):
+                return [entry[0] for entry in ast.literal_eval(node.value)]
+        raise SystemExit(f"{frame} has no PAGES: the pages to record are unknown")
     calls = [node for node in ast.walk(ast.parse((tree / "app.py").read_text(encoding="utf-8")))
              if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "Page"]
     return [call.args[0].value for call in calls

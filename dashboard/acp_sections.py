@@ -11,9 +11,10 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard import common, map_view
-from equity import acp, geography, maps, targets
+from dashboard import common, map_view, tables
+from equity import geography, maps, targets
 from equity import program_queries as programs
+from equity.columns import renamed
 
 MEASURES = {"enrolled_households": "Enrolled households", "uptake": "Uptake (enrolled ÷ eligible)"}
 DARKER = {"enrolled_households": "Darker = more households enrolled, so more losing the subsidy",
@@ -182,27 +183,15 @@ def series_section(data, geography_name: str, area_id: str, area_name: str, key:
 
 # ---- tables ------------------------------------------------------------------------------------------------
 
-TABLE_FORMATS = {
-    "Rank": st.column_config.NumberColumn(format="%d"),
-    "Ward": st.column_config.NumberColumn(format="%d"),
-    acp.COLUMNS["enrolled_households"].label: st.column_config.NumberColumn(format="localized"),
-    acp.COLUMNS["eligible_households"].label: st.column_config.NumberColumn(format="localized"),
-    acp.COLUMNS["uptake"].label: st.column_config.NumberColumn(format="percent"),
-    programs.UNCONNECTED.label: st.column_config.NumberColumn(format="localized"),
-    programs.UNCONNECTED_MOE.label: st.column_config.NumberColumn(format="localized"),
-    programs.UNCONNECTED_SHARE.label: st.column_config.NumberColumn(format="percent"),
-    programs.UNCONNECTED_SHARE_MOE.label: st.column_config.NumberColumn(format="percent"),
-}
-
-
 def table(frame: pd.DataFrame, geography_name: str, key: str, file_stem: str, choice: str,
           ranked: bool = False) -> None:
     """A table of ``program_queries.beside_need`` (or ``where_end_leaves``) rows, with its download, data
     dictionary and provenance note (the ACP source included)."""
     shown = programs.shown_table(frame, geography_name, ranked)
-    st.dataframe(shown, hide_index=True, key=key, width="stretch", column_config=TABLE_FORMATS)
+    columns = programs.shown_columns(geography_name, ranked)
+    st.dataframe(shown, hide_index=True, key=key, width="stretch", column_config=tables.column_config(columns))
     data = common.dashboard_data()
-    common.download_extract(shown, programs.shown_columns(geography_name, ranked), file_stem, key=key,
+    common.download_extract(shown, columns, file_stem, key=key,
                             choice=choice, provenance=lambda: programs.provenance(data, choice))
 
 
@@ -299,11 +288,12 @@ def downloads_section(data) -> None:
     st.subheader("Preview")
     st.caption(f"{len(table):,} rows: one per area and release. Uptake is shown as a percentage here and written "
                "as a fraction (0.416 = 41.6%) in the file.")
+    columns = programs.extract_columns(geography_name)
     st.dataframe(table, hide_index=True, key="downloads-acp-preview", width="stretch",
-                 column_config={acp.COLUMNS["uptake"].label: st.column_config.NumberColumn(format="percent")})
+                 column_config=tables.column_config(columns))
     st.subheader("Download")
     described = programs.describe_choice(geography_name)
-    common.download_extract(table, programs.extract_columns(geography_name),
+    common.download_extract(table, columns,
                             f"chicago-acp-{FILE_NAMES[geography_name]}", key="downloads-acp", label="Table (CSV)",
                             choice=described, provenance=lambda: programs.provenance(data, described))
     st.markdown("Same table from the command line:")
@@ -339,9 +329,8 @@ def methodology_section(data) -> None:
         f"in part; {split.at['community_area', 'split_zips']} of {split.at['community_area', 'zips']} are split "
         f"between community areas and {split.at['ward', 'split_zips']} between wards. The ZIP codes on the city "
         "limit and the share of their households counted in Chicago:")
-    st.dataframe(in_part.rename(columns={"zip": "ZIP code", "weight": "Share of households in Chicago"}),
-                 hide_index=True, key="methodology-acp-zips",
-                 column_config={"Share of households in Chicago": st.column_config.NumberColumn(format="percent")})
+    st.dataframe(renamed(in_part, programs.ZIP_CROSSWALK_COLUMNS), hide_index=True, key="methodology-acp-zips",
+                 column_config=tables.column_config(programs.ZIP_CROSSWALK_COLUMNS))
     st.caption("Limits: block-group households are spread evenly over land; the City's ZIP polygons (drawn "
                "2009) and the 2020 ZCTAs differ at the edges, so a ZIP on the limit may be a few percent short "
                "of whole. The ACP figures have no margin of error: enrollment is an administrative count, "

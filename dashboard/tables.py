@@ -11,16 +11,22 @@ each row named by its first cell with ``scope="row"``). It also prints whole.
 
 A page that wants such a table sortable offers :func:`sort_choice` (a
 selectbox: reachable by keyboard, its choice kept in the link by the page).
+
+A table drawn with ``st.dataframe`` is formatted by :func:`column_config`
+from its declared columns (``equity.columns.Column.kind``), in the same
+formats as :func:`grid`.
 """
 
 from __future__ import annotations
 
 import html
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 import streamlit as st
+
+from equity.columns import Column
 
 #: How each kind of value is written: counts with thousands separators, shares as percentages.
 FORMATS = {
@@ -89,9 +95,12 @@ def show(frame: pd.DataFrame, kinds: Mapping[str, str], caption: str, labels: Ma
     st.html(html_table(frame, kinds, caption, labels))
 
 
-#: How each kind of value is written in an interactive grid (``grid``): the nearest of its formats.
-GRID_FORMATS = {"count": "%.0f", "share": "percent", "points": "percent", "one decimal": "%.1f",
-                "two decimals": "%.2f"}
+#: How each kind of value is written in an interactive grid (``grid``, ``column_config``): the nearest of its
+#: formats. A share's MOE or change ("points") is a fraction too, so it is a percentage here. "four decimals" and
+#: "four significant digits" are for columns whose rows mix units (a share as a fraction, or households).
+GRID_FORMATS = {"count": "localized", "share": "percent", "points": "percent", "one decimal": "%.1f",
+                "two decimals": "%.2f", "whole number": "%d", "dollars": "dollar", "four decimals": "%.4f",
+                "four significant digits": "%.4g"}
 
 
 def grid(frame: pd.DataFrame, kinds: Mapping[str, str], key: str, labels: Mapping[str, str] = {}) -> None:
@@ -101,6 +110,15 @@ def grid(frame: pd.DataFrame, kinds: Mapping[str, str], key: str, labels: Mappin
                        else st.column_config.NumberColumn(labels.get(column, column), format=GRID_FORMATS[kind]))
               for column, kind in kinds.items()}
     st.dataframe(frame[list(kinds)], hide_index=True, key=key, width="stretch", column_config=config)
+
+
+def column_config(columns: Sequence[Column], helps: Mapping[str, str] = {}) -> dict:
+    """Streamlit's ``column_config`` for a table headed by ``columns``' labels: each column of a numeric kind
+    (``Column.kind``, a key of :data:`GRID_FORMATS`) as a number in its kind's format, with the page's words
+    from ``helps`` (by label) as its tooltip. Columns without a numeric kind are shown as they are."""
+    return {column.label: st.column_config.NumberColumn(format=GRID_FORMATS[column.kind],
+                                                        help=helps.get(column.label))
+            for column in columns if column.kind in GRID_FORMATS}
 
 
 def sort_choice(options: Mapping[str, str], key: str, label: str = "Sort the table by") -> str:

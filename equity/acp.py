@@ -96,7 +96,11 @@ AREA_COLUMN_DEFINITIONS = [
      "withheld (the area's enrolled households and uptake are then missing, never silently smaller)", ""),
 ]
 AREA_COLUMNS = [key for key, *_ in AREA_COLUMN_DEFINITIONS]
-COLUMNS = {key: Column(key, label, meaning, formula) for key, label, meaning, formula in AREA_COLUMN_DEFINITIONS}
+KINDS = {"enrolled_households": "count", "eligible_households": "count", "households": "count", "uptake": "share",
+         "zips": "whole number", "suppressed_zips": "whole number"}
+"""How a page writes each area column's figures (``Column.kind``)."""
+COLUMNS = {key: Column(key, label, meaning, formula, kind=KINDS.get(key, ""))
+           for key, label, meaning, formula in AREA_COLUMN_DEFINITIONS}
 """The area table's columns as ``columns.Column``, by key, for the tables shown and downloaded."""
 
 SOURCE = ("Affordable Connectivity Program enrollment by ZIP code: the Institute for Local Self-Reliance's "

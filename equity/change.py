@@ -160,36 +160,41 @@ OVERLAP_YEARS = Column("overlap_years", "Years the periods share",
                        f"How many years the two {targets.PERIOD_YEARS}-year periods share. Overlapping periods are "
                        "partly the same survey responses: the Census Bureau advises comparing periods that do not "
                        "overlap, and the change's MOE is adjusted for the overlap.",
-                       f"max(0, {targets.PERIOD_YEARS} − (later year − earlier year))")
+                       f"max(0, {targets.PERIOD_YEARS} − (later year − earlier year))", kind="whole number")
 OVERLAPPING = Column("overlapping", "Overlapping periods", "True when the two periods share at least one year: read "
                      "the change with caution.", "years the periods share > 0")
 COUNT_FROM = Column("count_from", "Households, earlier period (estimate)",
-                     "Households counted by the measure in the earlier period.", "As 'Households (estimate)'.")
+                     "Households counted by the measure in the earlier period.", "As 'Households (estimate)'.",
+                     kind="count")
 COUNT_FROM_MOE = Column("count_from_moe", "Households, earlier period MOE (90%)",
-                         "Margin of error of the earlier period's households.")
+                         "Margin of error of the earlier period's households.", kind="count")
 COUNT_TO = Column("count_to", "Households, later period (estimate)",
-                   "Households counted by the measure in the later period.", "As 'Households (estimate)'.")
+                   "Households counted by the measure in the later period.", "As 'Households (estimate)'.",
+                   kind="count")
 COUNT_TO_MOE = Column("count_to_moe", "Households, later period MOE (90%)",
-                       "Margin of error of the later period's households.")
+                       "Margin of error of the later period's households.", kind="count")
 COUNT_CHANGE = Column("count_change", "Change in households", "Households in the later period minus the earlier "
-                       "period's.", "households later − households earlier")
+                       "period's.", "households later − households earlier", kind="count")
 COUNT_CHANGE_MOE = Column("count_change_moe", "Change in households MOE (90%)",
-                           "Margin of error of the change in households.", _OVERLAP_RULE)
+                           "Margin of error of the change in households.", _OVERLAP_RULE, kind="count")
 COUNT_SIGNIFICANT = Column("count_significant", "Change in households significant (90%)",
                             "Whether the change in households is statistically significant at 90% confidence.", _TEST)
 SHARE_FROM = Column("share_from", "Share, earlier period (estimate)", "Share of households in the earlier period, "
                      "as a fraction from 0 to 1. Blank for the total households measure.",
-                     "share = estimate / universe")
+                     "share = estimate / universe", kind="share")
 SHARE_FROM_MOE = Column("share_from_moe", "Share, earlier period MOE (90%)",
-                         "Margin of error of the earlier period's share, as a fraction.", metrics.SHARE_MOE.formula)
+                         "Margin of error of the earlier period's share, as a fraction.", metrics.SHARE_MOE.formula,
+                         kind="points")
 SHARE_TO = Column("share_to", "Share, later period (estimate)", "Share of households in the later period, as a "
-                   "fraction from 0 to 1. Blank for the total households measure.", "share = estimate / universe")
+                   "fraction from 0 to 1. Blank for the total households measure.", "share = estimate / universe",
+                   kind="share")
 SHARE_TO_MOE = Column("share_to_moe", "Share, later period MOE (90%)",
-                       "Margin of error of the later period's share, as a fraction.", metrics.SHARE_MOE.formula)
+                       "Margin of error of the later period's share, as a fraction.", metrics.SHARE_MOE.formula,
+                       kind="points")
 SHARE_CHANGE = Column("share_change", "Change in share", "The later share minus the earlier, as a fraction (0.02 = "
-                       "2 percentage points).", "share later − share earlier")
+                       "2 percentage points).", "share later − share earlier", kind="points")
 SHARE_CHANGE_MOE = Column("share_change_moe", "Change in share MOE (90%)",
-                           "Margin of error of the change in share, as a fraction.", _OVERLAP_RULE)
+                           "Margin of error of the change in share, as a fraction.", _OVERLAP_RULE, kind="points")
 SHARE_SIGNIFICANT = Column("share_significant", "Change in share significant (90%)",
                             "Whether the change in share is statistically significant at 90% confidence.", _TEST)
 VERDICT = Column("verdict", "Change", f"'{IMPROVED}' or '{WORSENED}' when the change (in share; in households for a "
@@ -199,7 +204,7 @@ VERDICT = Column("verdict", "Change", f"'{IMPROVED}' or '{WORSENED}' when the ch
 WARD_COVERAGE = Column("ward_coverage", "Households covered by the ward figures",
                        "Share of the city's households the ward figures of both periods cover, as a fraction: under "
                        "1 when a period on 2010 census tracts leaves out tracts whose GEOID changed in 2020.",
-                       "the smaller of the two periods' coverage recorded in the build's manifest")
+                       "the smaller of the two periods' coverage recorded in the build's manifest", kind="share")
 CHANGE_NOTE = Column("note", "Note", "Why a change is missing or must be read with care; empty when there is "
                      "nothing to note.")
 CHANGE_VALUE_COLUMNS = [metrics.MEASURE, PERIOD_FROM, PERIOD_TO, OVERLAP_YEARS, OVERLAPPING,
@@ -354,13 +359,13 @@ def area_progress(city_targets: pd.DataFrame, metric_table: pd.DataFrame, geogra
 _PART = Column("part_of_gap", "Part of the citywide gap",
                "The area's share of the citywide target's baseline gap, as a fraction from 0 to 1.",
                "count targets: area baseline households / city baseline households; share targets: households the "
-               "area is short of the target share / households the city is short")
+               "area is short of the target share / households the city is short", kind="share")
 AREA_PROGRESS_COLUMNS = [
     Column("target", "Citywide target", "The citywide target the area's part is taken from."),
     _PART,
     Column("area_target", "Area's target", "The area's part of the target in the target's unit: households, or a "
            "share of households (0–1).", "count targets: area baseline × city target / city baseline; share "
-           "targets: the city's target share"),
+           "targets: the city's target share", kind="four significant digits"),
     Column("baseline", "Baseline", "The area's estimate ± 90% MOE for the target's baseline period."),
     Column("latest", "Latest", "The area's estimate ± 90% MOE for the latest loaded period."),
     Column("change_in_words", "Change since baseline", "The latest estimate minus the baseline's, ± its 90% MOE "
@@ -431,13 +436,14 @@ def gap_closed(area_changes: pd.DataFrame, city_change: Mapping, portion: float 
 
 
 GAP_CLOSED_COLUMNS = [
-    Column("rank", "Rank", "Rank by the part of the citywide change the area accounts for, most first."),
+    Column("rank", "Rank", "Rank by the part of the citywide change the area accounts for, most first.",
+           kind="whole number"),
     geography.AREA,
     COUNT_FROM, COUNT_TO, COUNT_CHANGE, COUNT_CHANGE_MOE, COUNT_SIGNIFICANT, VERDICT,
     Column("part_of_city_change", "Part of the citywide change", "The area's change in households as a fraction of "
-           "the city's (negative for an area that moved the other way).", "area change / city change"),
+           "the city's (negative for an area that moved the other way).", "area change / city change", kind="share"),
     Column("cumulative_part", "Running part", "The parts of this area and every area ranked above it, added.",
-           "sum of 'Part of the citywide change' so far"),
+           "sum of 'Part of the citywide change' so far", kind="share"),
     Column("accounts_for_half", "Among the areas accounting for half", "True for the fewest top-ranked areas that "
            "together account for at least half of the citywide change.", "True while the running part before this "
            "area is under half."),

@@ -4,7 +4,9 @@ A downloadable table is made by one function, and its columns are a list of
 ``Column`` beside that function. The page shows the table under the labels,
 and the data dictionary (``exports.data_dictionary``) explains each label
 with the meaning and formula declared here: a renamed column keeps its
-meaning because there is nothing else to rename.
+meaning because there is nothing else to rename. A column's ``kind`` says
+how a page writes its figures (a count, a share, ...), so the page formats
+it from the same list and a renamed column keeps its format too.
 """
 
 from __future__ import annotations
@@ -25,6 +27,12 @@ class Column:
     formula: str = ""
     measure: str = ""
     """Label of the measure a column is named after; the data dictionary adds that measure's own row."""
+    kind: str = ""
+    """How a page writes the column's figures, when it formats them: "count" (whole households, with thousands
+    separators), "share" (a fraction shown as a percentage), "points" (a share's MOE or change), "one decimal",
+    "whole number" (a number or a rank), "dollars", "four decimals" and "four significant digits" (figures in
+    the row's own unit, a share or households). Presentation only: a file written from the table is the same
+    whatever the kind."""
 
 
 def table(values: Mapping[str, object], columns: Sequence[Column]) -> pd.DataFrame:

@@ -27,7 +27,7 @@ conservative (the true standard error of the difference is smaller).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -68,26 +68,28 @@ COMPARED_WITH_CITY = Column(
     f"A = area, B = city; {_TEST}. The area is part of the city; like the Census Bureau's tools the test ignores "
     "that, which makes it cautious.")
 RANK = Column("rank", "Rank (1 = highest)", "Rank of the area's estimate among all areas of its kind with an estimate "
-              "(1 = highest; tied areas share the best rank).", "Ranked on the estimate alone.")
+              "(1 = highest; tied areas share the best rank).", "Ranked on the estimate alone.", kind="whole number")
 RANK_BEST = Column("rank_best", "Possible ranks: best",
                    "Best rank the area could hold given the margins of error: ranks from best to worst cannot be told "
                    "apart statistically.",
                    f"1 + the number of areas significantly higher (pairwise tests, |Z| > {estimates.Z_90}, no "
-                   "multiple-comparison correction; Wright, Klein & Wieczorek, The American Statistician 73(2), 2019).")
+                   "multiple-comparison correction; Wright, Klein & Wieczorek, The American Statistician 73(2), 2019).",
+                   kind="whole number")
 RANK_WORST = Column("rank_worst", "Possible ranks: worst", "Worst rank the area could hold given the margins of error.",
                     f"Number of ranked areas − the number of areas significantly lower (pairwise tests, |Z| > "
-                    f"{estimates.Z_90}).")
+                    f"{estimates.Z_90}).", kind="whole number")
 SIGNIFICANCE = Column("comparison", "Significance (90% test)",
                       "Whether the area differs from the first area chosen: 'higher than …', 'lower than …', "
                       f"'{NOT_DIFFERENT}', or '{NO_ESTIMATE}'.", f"A = area, B = first area; {_TEST}.")
 COMPARED_ON = Column("compared_on", "Compared on", "What is compared: the share of households, or households for a "
                      "measure without a share.")
 DIFFERENCE = Column("difference", "Difference (estimate)", "The area's figure minus the first area's: shares as "
-                    "fractions (0.05 = 5 percentage points), households as counts.", "A − B, A = area, B = first area")
+                    "fractions (0.05 = 5 percentage points), households as counts.", "A − B, A = area, B = first area",
+                    kind="four decimals")
 DIFFERENCE_MOE = Column("difference_moe", "Difference MOE (90%)", "Margin of error of the difference.",
-                        estimates.FORMULAS["difference_moe"] + " (ACS handbook ch. 8)")
+                        estimates.FORMULAS["difference_moe"] + " (ACS handbook ch. 8)", kind="four decimals")
 CITY_SHARE = Column("city_share", "City share", "The City of Chicago's share of households for the measure, as a "
-                    "fraction from 0 to 1.", "share = estimate / universe")
+                    "fraction from 0 to 1.", "share = estimate / universe", kind="share")
 
 
 def difference_from(area_name: str) -> Column:
@@ -386,24 +388,24 @@ def gap_concentration(metric_table: pd.DataFrame, geography_name: str, metric: s
 
 _RUNNING = "Sum of this area's and every higher-ranked area's households"
 GAP_TABLE_COLUMNS = [
-    Column("rank", "Rank", "Rank by households counted, most first."),
+    Column("rank", "Rank", "Rank by households counted, most first.", kind="whole number"),
     geography.AREA,
-    Column("count", "Households", "Households counted by the measure in the area (estimate)."),
+    Column("count", "Households", "Households counted by the measure in the area (estimate).", kind="count"),
     metrics.COUNT_MOE,
     dataclasses.replace(metrics.RELIABILITY, key="count_reliability"),
     Column("share_of_total", "Share of the total", "The area's part of the households counted in all areas, as a "
            "fraction from 0 to 1.", "households / total of all areas; MOE by the ACS handbook's proportion formula "
-           "(ch. 8), the area being part of the total."),
+           "(ch. 8), the area being part of the total.", kind="share"),
     Column("share_of_total_moe", "Share of the total MOE (90%)", "Margin of error of the share of the total, as a "
            "fraction.", f"{estimates.FORMULAS['share_moe']}, X the area's households and Y the total (ACS "
-           "handbook 2020, ch. 8, proportions; the ratio formula where the root is negative)."),
+           "handbook 2020, ch. 8, proportions; the ratio formula where the root is negative).", kind="points"),
     Column("cumulative_count", "Running total", "Households in this area and every area ranked above it.",
-           _RUNNING + " (ACS handbook ch. 8, aggregated counts)."),
+           _RUNNING + " (ACS handbook ch. 8, aggregated counts).", kind="count"),
     Column("cumulative_count_moe", "Running total MOE (90%)", "Margin of error of the running total.",
            f"{estimates.FORMULAS['sum']} over the areas summed, the largest MOE among zero estimates counted once "
-           "(ACS handbook ch. 8)."),
+           "(ACS handbook ch. 8).", kind="count"),
     Column("cumulative_share", "Running share", "The running total as a fraction of the total of all areas.",
-           "running total / total of all areas"),
+           "running total / total of all areas", kind="share"),
     Column("holds_first_half", "Among the areas holding half", "True for the fewest top-ranked areas that together "
            "hold at least half of the households counted.", "True while the running share before this area is under "
            "half."),
@@ -535,6 +537,19 @@ def differences_table(side_by_side: pd.DataFrame, first_id: str) -> tuple[pd.Dat
                                       for _, r in rows.iterrows()],
               "compared_on": rows["compared"].map({"share": "share of households", "count": "households"})}
     return table(values, columns), columns
+
+
+def side_by_side_table(side_by_side: pd.DataFrame, area_ids: Sequence[str], names: Mapping[str, str],
+                       shown: pd.Series) -> pd.DataFrame:
+    """Every measure beside the chosen areas: a row per measure (``metrics.METRICS``' order) named in the first
+    column (``metrics.MEASURE``), then a column per area in the order of ``area_ids``, headed by its name from
+    ``names``. A cell holds ``shown``, the value to show for that row of ``side_by_side`` (rows of
+    ``compare_with_first``; ``shown`` shares their index), such as the figure with its MOE in words."""
+    wide = (side_by_side.assign(shown=shown).pivot(index="metric", columns="area_id", values="shown")
+            .reindex([k for k in metrics.METRICS if k in set(side_by_side["metric"])])[list(area_ids)])
+    wide = wide.rename(columns=names).rename_axis(None, axis=1)
+    wide.insert(0, metrics.MEASURE.label, wide.index.map(lambda k: metrics.METRICS[k].label))
+    return wide.reset_index(drop=True)
 
 
 CUSTOM_AREA_COLUMNS = [metrics.MEASURE, metrics.COUNT, metrics.COUNT_MOE, metrics.COUNT_RELIABILITY, metrics.SHARE,

@@ -63,9 +63,11 @@ AREA = Column("area_name", "Area", "Name of the area: the City of Chicago, a com
 MADE_OF = Column("members", "Made of", "The community areas, wards or tracts combined into the custom area.",
                  "Each tract's household shares in the chosen areas are added (at most 1) before summing, so a "
                  "tract split between two chosen areas is counted once.")
-COMMUNITY_AREA_NUMBER = Column("area_id", "Community area number", "Chicago community area number (1–77).")
+COMMUNITY_AREA_NUMBER = Column("area_id", "Community area number", "Chicago community area number (1–77).",
+                               kind="whole number")
 COMMUNITY_AREA = Column("area_name", "Community area", "Chicago community area name.")
-WARD = Column("area_id", "Ward", "Chicago City Council ward number, 2023 ward map (in force from May 2023).")
+WARD = Column("area_id", "Ward", "Chicago City Council ward number, 2023 ward map (in force from May 2023).",
+              kind="whole number")
 TRACT_GEOID = Column("area_id", "Census tract GEOID", "11-digit census tract identifier: state (17), county (031 "
                      "Cook, 043 DuPage), tract. Read it as text to keep it exact.")
 TRACT = Column("area_name", "Census tract", "Census tract name as the Census Bureau writes it.")

@@ -453,7 +453,7 @@ def access_columns(geography_name: str) -> list[Column]:
     """The columns of ``access_table`` for community areas or wards."""
     name = geography.COMMUNITY_AREA if geography_name == "community_area" else geography.WARD
     return [
-        dataclasses.replace(name, key="area_name"), metrics.PERIOD, metrics.MEASURE,
+        dataclasses.replace(name, key="area_name", kind=""), metrics.PERIOD, metrics.MEASURE,
         dataclasses.replace(metrics.COUNT, key="unconnected"), dataclasses.replace(metrics.COUNT_MOE, key="unconnected_moe"),
         Column("branches_inside", "Branches inside", "Chicago Public Library branches inside the area's boundary.",
                f"Branch points intersecting the area's polygon ({PROJECTED_CRS}); a branch on a shared boundary "

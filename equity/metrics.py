@@ -85,29 +85,31 @@ PERIOD = Column("period", "ACS period", "American Community Survey 5-year period
 MEASURE = Column("metric_label", "Measure", "What is counted; see the measure rows below for Census variables and "
                  "formulas.")
 COUNT = Column("count", "Households (estimate)", "Estimated number of households with the characteristic, rounded "
-               "to whole households (computed before rounding).", "Sum of the measure's Census variables. " + APPORTIONED)
+               "to whole households (computed before rounding).", "Sum of the measure's Census variables. " + APPORTIONED,
+               kind="count")
 COUNT_MOE = Column("count_moe", "Households MOE (90%)", "Margin of error at 90% confidence: the estimate ± this value "
-                   "is the 90% confidence interval.", APPORTIONED)
+                   "is the 90% confidence interval.", APPORTIONED, kind="count")
 COUNT_CV = Column("count_cv", "Households CV (%)", "Coefficient of variation: the standard error as a percentage of "
-                  "the estimate. Lower is more reliable.", estimates.FORMULAS["cv"])
+                  "the estimate. Lower is more reliable.", estimates.FORMULAS["cv"], kind="one decimal")
 COUNT_RELIABILITY = Column("count_reliability", "Households reliability", estimates.RELIABILITY_RULE,
                            f"From the CV; thresholds {_CAUTION:g}% and {_UNRELIABLE:g}%.")
 SHARE = Column("share", "Share of households", "Estimate divided by the universe, as a fraction from 0 to 1 (0.1545 = "
-               "15.45%). Blank for the total households measure.", "share = estimate / universe")
+               "15.45%). Blank for the total households measure.", "share = estimate / universe", kind="share")
 SHARE_MOE = Column("share_moe", "Share MOE (90%)", "Margin of error of the share, as a fraction (0.0120 = ±1.2 "
                    "percentage points).", f"{estimates.FORMULAS['share_moe']}, X the estimate and Y the universe; "
                    f"where the value under the root is negative, {estimates.FORMULAS['share_moe_fallback']} (ACS "
-                   "handbook 2020, ch. 8, proportions).")
+                   "handbook 2020, ch. 8, proportions).", kind="points")
 SHARE_CV = Column("share_cv", "Share CV (%)", "Coefficient of variation of the share.",
-                  estimates.FORMULAS["cv"] + ", the estimate being the share")
+                  estimates.FORMULAS["cv"] + ", the estimate being the share", kind="one decimal")
 SHARE_RELIABILITY = Column("share_reliability", "Share reliability", "Reliability of the share. " + estimates.RELIABILITY_RULE,
                            f"From the share's CV; thresholds {_CAUTION:g}% and {_UNRELIABLE:g}%.")
 RELIABILITY = Column("reliability", "Reliability", "Reliability of the row's estimate, from its CV: "
                      + estimates.RELIABILITY_RULE)
 """The reliability of a table whose rows each show one figure, a count or a share."""
 UNIVERSE = Column("universe", "Universe: households (estimate)", "Estimated households in the area: the share's "
-                  "denominator.", "Census variable in the measure's 'Formula'. " + APPORTIONED)
-UNIVERSE_MOE = Column("universe_moe", "Universe MOE (90%)", "Margin of error of the universe.", APPORTIONED)
+                  "denominator.", "Census variable in the measure's 'Formula'. " + APPORTIONED, kind="count")
+UNIVERSE_MOE = Column("universe_moe", "Universe MOE (90%)", "Margin of error of the universe.", APPORTIONED,
+                      kind="count")
 NOTE = Column("note", "Note", "Why a figure is missing (tracts whose estimate or MOE the Census Bureau did not publish) "
               "or must be read with care (a library's partial year); empty when there is nothing to note.")
 
@@ -122,16 +124,18 @@ def measure_columns(metric_key: str, field: str) -> tuple[Column, Column]:
     if field == "share":
         return (Column("share", f"{label} (share) (estimate)",
                        f"{label}: the area's estimate, as a share of households from 0 to 1.",
-                       "share = estimate / universe; see the measure's row.", label),
+                       "share = estimate / universe; see the measure's row.", label, kind="share"),
                 Column("share_moe", f"{label} (share) MOE (90%)",
                        f"Margin of error of the area's share of households, {label}.",
-                       "As for 'Share MOE (90%)': the ACS handbook's proportion formula (ch. 8).", label))
+                       "As for 'Share MOE (90%)': the ACS handbook's proportion formula (ch. 8).", label,
+                       kind="points"))
     if f"{label} (estimate)" == COUNT.label:  # the households measure: the extract's own columns
         return COUNT, COUNT_MOE
     return (Column("count", f"{label} (estimate)", f"{label}: the area's estimate, in households.",
-                   "Sum of the measure's Census variables; see the measure's row.", label),
+                   "Sum of the measure's Census variables; see the measure's row.", label, kind="count"),
             Column("count_moe", f"{label} MOE (90%)", f"Margin of error of the area's households, {label}.",
-                   f"{estimates.FORMULAS['sum']} over the variables and tracts summed (ACS handbook ch. 8).", label))
+                   f"{estimates.FORMULAS['sum']} over the variables and tracts summed (ACS handbook ch. 8).", label,
+                   kind="count"))
 
 
 def _missing_note(missing_tracts: pd.Series) -> pd.Series:
@@ -194,15 +198,16 @@ CONTEXT_COLUMNS = [
     Column("median_household_income", "Median household income (estimated, $)",
            "Median household income in dollars, rounded to $100; " + _WITHOUT_MOE,
            "Tract household-income brackets summed through the crosswalk; median by linear interpolation within the "
-           "median's bracket (Census Bureau, 'Calculating Medians'); the open top bracket gives its lower bound."),
+           "median's bracket (Census Bureau, 'Calculating Medians'); the open top bracket gives its lower bound.",
+           kind="dollars"),
     Column("poverty_rate_18_64", "Adults 18–64 in poverty (share)",
            "Share of residents aged 18 to 64 (whose poverty status is known) below the poverty line, as a fraction "
            "from 0 to 1; " + _WITHOUT_MOE, "in poverty 18–64 / poverty universe 18–64, each summed over the area's "
-           "tracts"),
+           "tracts", kind="share"),
     Column("share_under_18", "Residents under 18 (share)", "Share of residents under 18, as a fraction from 0 to 1; "
-           + _WITHOUT_MOE, "residents under 18 / population"),
+           + _WITHOUT_MOE, "residents under 18 / population", kind="share"),
     Column("share_65_plus", "Residents 65 and over (share)", "Share of residents 65 and over, as a fraction from 0 "
-           "to 1; " + _WITHOUT_MOE, "residents 65+ / population"),
+           "to 1; " + _WITHOUT_MOE, "residents 65+ / population", kind="share"),
     Column("population", "Population", "Residents of the area (estimated, no margin of error).",
            "Tract populations summed through the crosswalk; the snapshot's context tables carry no standard errors."),
 ]

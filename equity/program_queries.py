@@ -22,16 +22,18 @@ NEED_METRIC = "unconnected"
 
 UNCONNECTED = Column("unconnected_households", "Unconnected households (ACS)",
                      "Households without an internet subscription (ACS 5-year estimate of the latest loaded "
-                     "period): the Digital Equity Plan's measure", "B28002_012 + B28002_013, carried from tracts")
+                     "period): the Digital Equity Plan's measure", "B28002_012 + B28002_013, carried from tracts",
+                     kind="count")
 UNCONNECTED_MOE = Column("unconnected_households_moe", "Unconnected households MOE (90%)",
-                         "90% margin of error of the unconnected households", "ACS handbook ch. 8 sums")
+                         "90% margin of error of the unconnected households", "ACS handbook ch. 8 sums", kind="count")
 UNCONNECTED_SHARE = Column("unconnected_share", "Share of households unconnected (ACS)",
                            "Unconnected households as a share of all households (ACS)",
-                           "unconnected households ÷ households (B28002_001)")
+                           "unconnected households ÷ households (B28002_001)", kind="share")
 UNCONNECTED_SHARE_MOE = Column("unconnected_share_moe", "Share unconnected MOE (90%)",
-                               "90% margin of error of the share unconnected", "ACS handbook ch. 8 proportions")
+                               "90% margin of error of the share unconnected", "ACS handbook ch. 8 proportions",
+                               kind="points")
 RANK = Column("rank", "Rank", "Rank by ACP enrolled households at the last release (1 = most households enrolled, "
-              "so most households losing the subsidy when the program ended)")
+              "so most households losing the subsidy when the program ended)", kind="whole number")
 ACS_PERIOD = Column("acs_period", "ACS period", "ACS 5-year period of the unconnected households")
 
 BESIDE_NEED_COLUMNS = [acp.COLUMNS[k] for k in ("enrolled_households", "eligible_households", "uptake")] + [
@@ -225,10 +227,19 @@ def command_line(geography_name: str) -> str:
 
 # ---- the method, for the Methodology page ------------------------------------------------------------
 
+ZIP_CROSSWALK_COLUMNS = [
+    Column("zip", "ZIP code", "ZIP code on the city limit."),
+    Column("weight", "Share of households in Chicago", "Share of the ZIP code's households counted in Chicago, as "
+           "a fraction from 0 to 1.", "households of the ZIP's block-group pieces in the city ÷ the ZIP's ACS "
+           "households (ZCTA), at most 1", kind="share"),
+]
+"""The columns of ``zip_crosswalk_summary``."""
+
+
 @_once
 def zip_crosswalk_summary(data) -> pd.DataFrame:
     """The ZIP codes carried to the city in part (on the city limit), with their share of households in
-    the city, smallest first: ``zip, weight``."""
+    the city, smallest first: ``zip, weight`` (``ZIP_CROSSWALK_COLUMNS``)."""
     xwalk = data.acp_zip_crosswalks()
     city_rows = xwalk[(xwalk["geography"] == "city") & (xwalk["method"] == "households")]
     return city_rows[["zip", "weight"]].sort_values("weight", ignore_index=True)

@@ -454,7 +454,7 @@ def context_table(points: pd.DataFrame, context: pd.DataFrame, geography_name: s
     """
     field = metrics.METRICS[metric_key].compared_on
     name = (geography.COMMUNITY_AREA if geography_name == "community_area"
-            else dataclasses.replace(geography.WARD, key="area_name"))
+            else dataclasses.replace(geography.WARD, key="area_name", kind=""))  # its name, "Ward 7", is text
     estimate, moe = metrics.measure_columns(metric_key, field)
     shown = [c for c in metrics.CONTEXT_COLUMNS if c.key != "population"]
     columns = [name, estimate, moe, *shown]

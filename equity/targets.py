@@ -184,26 +184,30 @@ PROGRESS_TABLE_COLUMNS = [
     Column("unit", "Unit", "What the row's figures count: households, or a share of households as a fraction from "
            "0 to 1."),
     Column("value", "Estimate", "The measure for this ACS period, in the row's unit.",
-           "Households as in 'Households (estimate)', or share = estimate / universe."),
-    Column("moe", "Margin of error (90%)", "Margin of error of the estimate at 90% confidence."),
+           "Households as in 'Households (estimate)', or share = estimate / universe.", kind="four significant digits"),
+    Column("moe", "Margin of error (90%)", "Margin of error of the estimate at 90% confidence.",
+           kind="four significant digits"),
     metrics.RELIABILITY,
     Column("change", "Change since baseline", "The estimate minus the baseline period's, in the row's unit; blank "
-           "for the baseline period itself.", "estimate − baseline estimate"),
+           "for the baseline period itself.", "estimate − baseline estimate", kind="four significant digits"),
     Column("change_moe", "Change MOE (90%)", "Margin of error of the change.",
            f"{estimates.FORMULAS['overlap_moe']}, {estimates.FORMULAS['overlap']}, A = this period, B = the "
-           "baseline (Census Bureau, A Compass for Understanding and Using ACS Data, 2008, appendix)."),
+           "baseline (Census Bureau, A Compass for Understanding and Using ACS Data, 2008, appendix).",
+           kind="four significant digits"),
     Column("significant", "Statistically significant (90%)", "Whether the change is statistically significant at 90% "
            "confidence.", f"|Z| > {estimates.Z_90}, Z = change ÷ SE of the change, "
            f"{estimates.FORMULAS['standard_error']}"),
     Column("overlap_years", "Years shared with the baseline period",
            f"How many years this {PERIOD_YEARS}-year ACS period shares with the baseline period; overlapping periods "
-           "are partly the same survey responses.", f"max(0, {PERIOD_YEARS} − (year − baseline year))"),
+           "are partly the same survey responses.", f"max(0, {PERIOD_YEARS} − (year − baseline year))",
+           kind="whole number"),
     Column("pace_needed", "Pace needed per year", "Change per year needed on a straight line from the baseline to "
-           "the target.", "(target − baseline estimate) / (target year − baseline year)"),
+           "the target.", "(target − baseline estimate) / (target year − baseline year)",
+           kind="four significant digits"),
     Column("pace_observed", "Pace observed per year", "Change per year since the baseline.",
-           "change since baseline / (year − baseline year)"),
+           "change since baseline / (year − baseline year)", kind="four significant digits"),
     Column("pace_observed_moe", "Pace observed MOE (90%)", "Margin of error of the observed pace.",
-           "change MOE / (year − baseline year)"),
+           "change MOE / (year − baseline year)", kind="four significant digits"),
     Column("status", "Status", f"'{ON_TRACK}', '{BEHIND}', '{CANNOT_TELL}', or '{BASELINE}' for the baseline period's "
            "own row; 'Why' gives the reason.",
            f"{ON_TRACK}: the target is reached, or the change is significant and at least the progress due on the "

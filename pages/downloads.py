@@ -8,7 +8,7 @@ import streamlit as st
 
 from equity import exports, geography, metrics, queries
 from equity.errors import EquityError
-from dashboard import acp_sections, common
+from dashboard import acp_sections, common, tables
 
 AREA_CHOICES = {"city": "City of Chicago", "community_area": "Community areas", "ward": "Wards (2023 map)",
                 "tract": "Census tracts", exports.CUSTOM: "Custom area (combine several)"}
@@ -98,17 +98,8 @@ st.caption(f"{len(table):,} rows: {areas:,} {area_word}{'s' if areas != 1 else '
            f"measure{'s' if len(metric_keys) != 1 else ''} × {len(years)} ACS period{'s' if len(years) != 1 else ''}, "
            "one row per area, measure and period. Shares are shown as percentages here and written as "
            "fractions (0.154 = 15.4%) in the file.")
-count_format = st.column_config.NumberColumn(format="localized")
-st.dataframe(table, hide_index=True, key="downloads-preview", column_config={
-    "Households (estimate)": count_format, "Households MOE (90%)": count_format,
-    "Universe: households (estimate)": count_format, "Universe MOE (90%)": count_format,
-    "Share of households": st.column_config.NumberColumn(format="percent"),
-    "Share MOE (90%)": st.column_config.NumberColumn(format="percent"),
-    "Households CV (%)": st.column_config.NumberColumn(format="%.1f"),
-    "Share CV (%)": st.column_config.NumberColumn(format="%.1f"),
-    "Ward": st.column_config.NumberColumn(format="%d"),
-    "Community area number": st.column_config.NumberColumn(format="%d"),
-})
+table_columns = exports.extract_columns(exports.CUSTOM if combine is not None else base)
+st.dataframe(table, hide_index=True, key="downloads-preview", column_config=tables.column_config(table_columns))
 
 st.subheader("Download")
 year_part = "-".join(sorted(years))
@@ -117,8 +108,7 @@ geojson = None
 if combine is None and geo in exports.GEOJSON_GEOGRAPHIES:
     def geojson() -> str:
         return exports.to_geojson(table, data.boundaries(geo), geo)
-common.download_extract(table, exports.extract_columns(exports.CUSTOM if combine is not None else base), stem,
-                        key="downloads", label="Table (CSV)",
+common.download_extract(table, table_columns, stem, key="downloads", label="Table (CSV)",
                         choice=exports.describe_choice(base, [int(y) for y in years], metric_keys, combine),
                         geojson=geojson)
 notes = ["CSV files are UTF-8 with a byte-order mark: Excel opens them directly; in pandas use "

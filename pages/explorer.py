@@ -13,7 +13,7 @@ import streamlit as st
 
 from equity import change, compare, geography, metrics, queries
 from equity.errors import EquityError
-from dashboard import change_view, common
+from dashboard import change_view, common, tables
 
 GEOGRAPHIES = {"community_area": "Community areas", "ward": "Wards"}
 SINGULAR = {"community_area": "community area", "ward": "ward"}
@@ -30,7 +30,6 @@ COMPARISON_COLOURS = {  # Okabe-Ito palette: distinguishable with colour-blindne
     compare.NOT_DIFFERENT: ("#6b6b6b", "circle"),
     compare.NO_ESTIMATE: ("#bbbbbb", "square"),
 }
-CONTEXT_COLUMNS = ["median_household_income", "poverty_rate_18_64", "share_under_18", "share_65_plus"]
 CHANGE_SORTS = {"improved": "Most improved first", "worsened": "Most worsened first", "name": "Name (A–Z)",
                 "number": "Number"}
 
@@ -212,13 +211,9 @@ with tab_rank:
             "number of areas minus those significantly lower: ranks inside that range cannot be told apart.")
 
         table, table_columns = compare.ranking_table(ranked, geo, value, metric.denominator is not None)
-        st.dataframe(table, hide_index=True, key="explorer-ranking-table", column_config={
-            "Share of households": st.column_config.NumberColumn(format="percent"),
-            "Share MOE (90%)": st.column_config.NumberColumn(format="percent", help="± percentage points"),
-            "Households (estimate)": st.column_config.NumberColumn(format="localized"),
-            "Households MOE (90%)": st.column_config.NumberColumn(format="localized"),
-            "Rank (1 = highest)": st.column_config.NumberColumn(help=f"Rank among all {len(all_ids)} {noun}"),
-        })
+        st.dataframe(table, hide_index=True, key="explorer-ranking-table", column_config=tables.column_config(
+            table_columns, helps={metrics.SHARE_MOE.label: "± percentage points",
+                                  compare.RANK.label: f"Rank among all {len(all_ids)} {noun}"}))
         common.download_extract(table, table_columns, f"explorer-{geo}-{metric_key}-{year}",
                                 key="explorer-ranking-download")
 
@@ -235,13 +230,9 @@ with tab_compare:
     else:
         first_name = label_of[compare_ids[0]]
         side_by_side = queries.compared_areas(data, geo, year, compare_ids)
-        side_by_side["shown"] = [common.share_with_moe(r) if r["compared"] == "share" else common.count_with_moe(r)
-                                 for _, r in side_by_side.iterrows()]
-        wide = (side_by_side.pivot(index="metric", columns="area_id", values="shown")
-                .reindex([k for k in metrics.METRICS if k in set(side_by_side["metric"])])[compare_ids])
-        wide = wide.rename(columns=label_of).rename_axis(None, axis=1)
-        wide.insert(0, "Measure", wide.index.map(common.metric_label))
-        wide = wide.reset_index(drop=True)
+        shown = pd.Series([common.share_with_moe(r) if r["compared"] == "share" else common.count_with_moe(r)
+                           for _, r in side_by_side.iterrows()], index=side_by_side.index)
+        wide = compare.side_by_side_table(side_by_side, compare_ids, label_of, shown)
         st.markdown(f"**Every measure, ± 90% margin of error**, {common.period(year)}")
         st.dataframe(wide, hide_index=True, key="explorer-compare-wide")
         common.download_extract(wide, [metrics.MEASURE], f"explorer-side-by-side-{geo}-{year}",
@@ -249,11 +240,9 @@ with tab_compare:
 
         st.markdown(f"**Differences from {first_name}** (90% test; shares compared in percentage points)")
         compare_table, compare_columns = compare.differences_table(side_by_side, compare_ids[0])
-        st.dataframe(compare_table, hide_index=True, key="explorer-compare-table", column_config={
-            "Difference (estimate)": st.column_config.NumberColumn(
-                format="%.4f", help="Shares as fractions (0.05 = 5 percentage points); households as counts."),
-            "Difference MOE (90%)": st.column_config.NumberColumn(format="%.4f"),
-        })
+        st.dataframe(compare_table, hide_index=True, key="explorer-compare-table", column_config=tables.column_config(
+            compare_columns, helps={compare.DIFFERENCE.label: "Shares as fractions (0.05 = 5 percentage points); "
+                                                              "households as counts."}))
         common.download_extract(compare_table, compare_columns, f"explorer-compare-{geo}-{year}",
                                 key="explorer-compare-download")
 
@@ -301,13 +290,8 @@ with tab_custom:
             households = rows.set_index("metric").loc["households"]
             st.markdown(f"**Combined area: {len(custom_ids)} {CUSTOM_UNITS[custom_unit].lower()}**, "
                         f"{common.count_with_moe(households)} households, {common.period(year)}")
-            st.dataframe(custom_table, hide_index=True, key="explorer-custom-table", column_config={
-                "Households (estimate)": st.column_config.NumberColumn(format="localized"),
-                "Households MOE (90%)": st.column_config.NumberColumn(format="localized"),
-                "Share of households": st.column_config.NumberColumn(format="percent"),
-                "Share MOE (90%)": st.column_config.NumberColumn(format="percent"),
-                "City share": st.column_config.NumberColumn(format="percent"),
-            })
+            st.dataframe(custom_table, hide_index=True, key="explorer-custom-table",
+                         column_config=tables.column_config(compare.CUSTOM_AREA_COLUMNS))
             st.caption("Areas chosen: " + "; ".join(custom_label.get(a, a) for a in custom_ids) + ". "
                        + ("Tracts count whole, including any households outside the city. "
                           if custom_unit == "tract" else
@@ -340,13 +324,8 @@ with tab_context:
         common.chart(context_chart, scatter_rows, y_title, y_field == "share", key="explorer-context-chart",
                      alt=f"{y_title} against median household income, one point per {SINGULAR[geo]}")
         context_table, context_columns = queries.context_table(points, context, geo, metric_key)
-        percent = st.column_config.NumberColumn(format="percent")
-        st.dataframe(context_table, hide_index=True, key="explorer-context-table", column_config={
-            context_columns[1].label: percent if y_field == "share" else None,
-            context_columns[2].label: percent if y_field == "share" else None,
-            metrics.CONTEXT_LABELS["median_household_income"]: st.column_config.NumberColumn(format="dollar"),
-            **{metrics.CONTEXT_LABELS[c]: percent for c in CONTEXT_COLUMNS[1:]},
-        })
+        st.dataframe(context_table, hide_index=True, key="explorer-context-table",
+                     column_config=tables.column_config(context_columns))
         common.download_extract(context_table, context_columns, f"explorer-context-{geo}-{year}",
                                 key="explorer-context-download")
 
@@ -403,11 +382,8 @@ with tab_change:
                        "(in the measure's good or bad direction); a bar crossing the dashed line cannot be told "
                        "from no change.")
             change_table, change_columns = change.change_table(moved.reset_index(drop=True), geo)
-            st.dataframe(change_table, hide_index=True, key="explorer-change-table", column_config={
-                label: st.column_config.NumberColumn(format="percent") for label in
-                ("Share, earlier period (estimate)", "Share, earlier period MOE (90%)",
-                 "Share, later period (estimate)", "Share, later period MOE (90%)", "Change in share",
-                 "Change in share MOE (90%)")})
+            st.dataframe(change_table, hide_index=True, key="explorer-change-table",
+                         column_config=tables.column_config(change_columns))
             common.download_extract(change_table, change_columns, f"explorer-change-{geo}-{metric_key}-{since}-{later}",
                                     key="explorer-change-download")
 

@@ -7,7 +7,7 @@ import streamlit as st
 
 from equity import change, compare, metrics, queries, target_files, targets
 from equity.errors import ValidationError
-from dashboard import acp_sections, change_view, common
+from dashboard import acp_sections, change_view, common, tables
 
 data = common.load_or_stop()
 build = str(data.folder)  # the build folder: a rebuilt or another cache is a new entry
@@ -311,11 +311,8 @@ with targets_section:
     if len(table):
         with st.expander("Every comparison with the baseline (table and download)"):
             detail = targets.progress_table(table)
-            number = st.column_config.NumberColumn(format="%.4g")
-            st.dataframe(detail, hide_index=True, width="stretch", column_config={
-                column: number for column in ["Estimate", "Margin of error (90%)", "Change since baseline",
-                                              "Change MOE (90%)", "Pace needed per year", "Pace observed per year",
-                                              "Pace observed MOE (90%)"]})
+            st.dataframe(detail, hide_index=True, width="stretch",
+                         column_config=tables.column_config(targets.PROGRESS_TABLE_COLUMNS))
             common.download_extract(detail, targets.PROGRESS_TABLE_COLUMNS, "progress-to-targets", key="progress-table")
 
 # ---- community areas and wards against their part of the targets ------------------------------------------
@@ -345,8 +342,8 @@ with areas_section:
         if len(data.years) < 2:
             change_view.one_period_notice(data, "change since the baseline")
         area_table, area_columns = queries.area_progress_table(data, areas_geography, in_use, chosen_target)
-        st.dataframe(area_table, hide_index=True, width="stretch", key="areas-table", column_config={
-            "Part of the citywide gap": st.column_config.NumberColumn(format="percent")})
+        st.dataframe(area_table, hide_index=True, width="stretch", key="areas-table",
+                     column_config=tables.column_config(area_columns))
         common.download_extract(area_table, area_columns, f"{areas_geography}-part-of-target-{chosen_target}",
                                 key="areas-table-download")
 
@@ -379,9 +376,8 @@ with areas_section:
                 if caveat:
                     st.caption(caveat)
                 closed_table, closed_columns = change.gap_closed_table(closed)
-                st.dataframe(closed_table, hide_index=True, width="stretch", key="gap-closed-table", column_config={
-                    label: st.column_config.NumberColumn(format="percent")
-                    for label in ("Part of the citywide change", "Running part")})
+                st.dataframe(closed_table, hide_index=True, width="stretch", key="gap-closed-table",
+                             column_config=tables.column_config(closed_columns))
                 common.download_extract(closed_table, closed_columns,
                                         f"{goal['metric']}-{areas_geography}-{earlier}-{later}-where-the-gap-closed",
                                         key="gap-closed-download")
@@ -441,11 +437,7 @@ with gap_section:
                    "(right axis; the dashed line marks half). Areas whose error bars overlap cannot be told apart "
                    "statistically, so neighbouring ranks are approximate.")
         shown = compare.gap_table(gap)
-        count_format = st.column_config.NumberColumn(format="%,.0f")
-        share_format = st.column_config.NumberColumn(format="percent")
-        st.dataframe(shown, hide_index=True, width="stretch", column_config={
-            "Households": count_format, "Households MOE (90%)": count_format, "Running total": count_format,
-            "Running total MOE (90%)": count_format, "Share of the total": share_format,
-            "Share of the total MOE (90%)": share_format, "Running share": share_format})
+        st.dataframe(shown, hide_index=True, width="stretch",
+                     column_config=tables.column_config(compare.GAP_TABLE_COLUMNS))
         common.download_extract(shown, compare.GAP_TABLE_COLUMNS, f"{gap_metric}-{gap_geography}-{gap_year}-where-the-gap-is",
                                 key="gap-table")

@@ -167,6 +167,20 @@ def test_compare_with_first_tests_each_metric_against_the_first_area(data):
     assert households["difference"] == pytest.approx(households["count"] - first.loc["households", "count"])
 
 
+def test_side_by_side_puts_each_measure_in_a_row_and_each_area_in_a_column_in_the_order_chosen(data):
+    rows = data.metrics[(data.metrics["geography"] == "community_area") & (data.metrics["year"] == data.latest_year)]
+    chosen = ["67", "8", "32"]
+    side_by_side = compare.compare_with_first(rows, chosen)
+    names = {"67": "West Englewood", "8": "Near North Side", "32": "Loop", "1": "Rogers Park"}
+    shown = side_by_side["area_id"] + ":" + side_by_side["metric"]
+    wide = compare.side_by_side_table(side_by_side, chosen, names, shown)
+    assert list(wide.columns) == [metrics.MEASURE.label, "West Englewood", "Near North Side", "Loop"]
+    assert list(wide[metrics.MEASURE.label]) == [m.label for m in metrics.METRICS.values()]
+    assert list(wide.index) == list(range(len(metrics.METRICS)))
+    first = list(metrics.METRICS)[0]
+    assert wide.loc[0, "Loop"] == f"32:{first}" and wide.loc[0, "West Englewood"] == f"67:{first}"
+
+
 def test_pairwise_matrix_is_antisymmetric():
     names = pd.Series(["A", "B", "C"])
     out = compare.pairwise_comparison(names, pd.Series([0.5, 0.49, 0.1]), pd.Series([0.01, 0.01, 0.01]))
