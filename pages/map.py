@@ -215,8 +215,7 @@ table = rows.sort_values(by_column[order_by], na_position="last",
 figures = maps.table_columns(mode)
 table_labels = {"area_name": map_view.GEOGRAPHY_SINGULAR[geography_name].capitalize(),
                 **{column.key: column.label for column in figures}}
-table_kinds = {"area_name": "text", "count": "count", "count_moe": "count", "share": "share", "share_moe": "points",
-               f"{mode}_cv": "one decimal", f"{mode}_reliability": "text"}
+table_kinds = {"area_name": "text", **{column.key: column.kind or "text" for column in figures}}
 if geography_name == "tract":
     # 795 tracts: the interactive grid, for sorting by any column and scrolling.
     tables.grid(table, table_kinds, key="map-table", labels=table_labels)
