@@ -156,14 +156,17 @@ def compute_metrics(area_table: pd.DataFrame) -> pd.DataFrame:
     of ``geography.apportion``). Counts of several variables are combined
     with the handbook's sum formula; shares with the proportion formula (ratio
     formula where the proportion's root would be negative).
+
+    The variables are laid side by side once (one row per area and period, one column per variable and
+    figure); each measure's row is then computed from its variables' columns, and the measures are
+    stacked into the long table the app reads (one row per area, period and measure).
     """
-    estimate = area_table.pivot_table(index=["target", "year"], columns="variable", values="estimate",
-                                      aggfunc="first", dropna=False)
-    moe = area_table.pivot_table(index=["target", "year"], columns="variable", values="moe",
-                                 aggfunc="first", dropna=False)
-    missing = (area_table.pivot_table(index=["target", "year"], columns="variable", values="missing_tracts",
-                                      aggfunc="first", dropna=False).fillna(0)
-               if "missing_tracts" in area_table else pd.DataFrame(0, index=estimate.index, columns=estimate.columns))
+    figures = ["estimate", "moe"] + (["missing_tracts"] if "missing_tracts" in area_table else [])
+    wide = area_table.pivot_table(index=["target", "year"], columns="variable", values=figures,
+                                  aggfunc="first", dropna=False)
+    estimate, moe = wide["estimate"], wide["moe"]
+    missing = (wide["missing_tracts"].fillna(0) if "missing_tracts" in figures
+               else pd.DataFrame(0, index=estimate.index, columns=estimate.columns))
     frames = []
     for metric in METRICS.values():
         absent = [v for v in metric.variables if v not in estimate.columns]
