@@ -122,3 +122,24 @@ elif len(metric_keys) * len(years) > 1:
 st.caption(" ".join(notes))
 st.markdown("Same table from the command line:")
 st.code(exports.command_line(base, [int(y) for y in years], metric_keys, combine), language="bash", wrap_lines=True)
+
+# ---- the change between two periods ---------------------------------------------------------------------
+
+if combine is None and len(years) >= 2:
+    earlier, later = min(int(y) for y in years), max(int(y) for y in years)
+    st.subheader("Change between two periods")
+    st.caption(f"For each area and measure: {common.period(earlier)} and {common.period(later)}, the difference "
+               "with its 90% margin of error (adjusted for the years the periods share), and whether the survey "
+               "can tell it from no change. The data dictionary explains every column.")
+    try:
+        changed, change_columns = queries.change_extract(data, base, earlier, later, metric_keys)
+    except ValueError as exc:
+        st.error(f"The change table cannot be made: {exc}")
+    else:
+        common.download_extract(changed, change_columns, f"chicago-{FILE_NAMES[geo]}-change-{earlier}-{later}",
+                                key="downloads-change", label="Change table (CSV)",
+                                choice=f"change from {common.period(earlier)} to {common.period(later)}")
+        st.code(exports.command_line(base, [later], metric_keys) + f" --change-from {earlier}", language="bash",
+                wrap_lines=True)
+elif combine is None and len(data.years) >= 2:
+    st.caption("Choose two ACS periods to download the change between them, with its margin of error.")

@@ -8,7 +8,7 @@ read from the library (``equity.estimates``, ``equity.metrics``,
 import pandas as pd
 import streamlit as st
 
-from equity import estimates, exports, geography, metrics, queries, sources
+from equity import change, estimates, exports, geography, metrics, queries, sources
 from dashboard import acp_sections, common
 
 FORMULAS = estimates.FORMULAS
@@ -111,6 +111,15 @@ st.markdown("Periods such as 2018–2022 and 2019–2023 share four of their fiv
             "Understanding and Using ACS Data*, 2008, and its instructions for statistical testing of 5-year "
             "data) scales the margin by √(1 − C). Comparing periods that do not overlap (e.g. 2013–2017 with "
             "2018–2022) is cleaner.")
+
+st.subheader("Change since an earlier period")
+st.markdown("Where two or more ACS periods are loaded, the dashboard shows each area's change: on the Map page "
+            "(change view), in the Neighborhood explorer, in each ward's brief, on the Progress page, and as a "
+            "download (Downloads, or `python -m equity export --change-from YEAR`). The change table's columns, "
+            "as the library declares them (the same words as the download's data dictionary):")
+st.table(pd.DataFrame([{"Column": column.label, "Meaning": column.meaning, "Formula": column.formula}
+                       for column in change.change_columns("community_area")]),
+         hide_index=True, border="horizontal")
 
 st.subheader("Reliability: the coefficient of variation")
 formula(FORMULAS["cv"])

@@ -28,3 +28,12 @@ def test_the_split_tract_figures_are_the_crosswalks(data):
     text = " ".join(m.value for m in open_app_page(PAGE).markdown)
     row = summary.loc[("community_area", 2020)]
     assert f"{row['split_tracts']} of the {row['tracts']} tracts with Chicago households are split" in text
+
+
+def test_the_change_tables_columns_are_listed_as_the_library_declares_them():
+    from equity import change
+
+    shown = next(t.value for t in open_app_page(PAGE).table if "Meaning" in t.value.columns)
+    declared = change.change_columns("community_area")
+    assert list(shown["Column"]) == [column.label for column in declared]
+    assert list(shown["Meaning"]) == [column.meaning for column in declared]
