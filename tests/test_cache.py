@@ -18,6 +18,7 @@ ACS = "acs/R13395758_SL140.csv"
 XWALK = "crosswalk/xwalk_tract2cca.csv"
 
 
+@pytest.mark.slow  # builds whole caches: out of the quick lane (pytest.ini)
 def test_a_crashed_build_leaves_the_previous_cache_in_use(snapshot_copy, tmp_path, monkeypatch):
     root = tmp_path / "cache"
     first = cache.build(snapshot_copy.path, root)
@@ -34,6 +35,7 @@ def test_a_crashed_build_leaves_the_previous_cache_in_use(snapshot_copy, tmp_pat
     assert (first / "metrics.parquet").exists()
 
 
+@pytest.mark.slow  # builds whole caches: out of the quick lane (pytest.ini)
 def test_a_changed_input_makes_the_cache_stale_and_it_rebuilds(snapshot_copy, tmp_path):
     root = tmp_path / "cache"
     first = cache.build(snapshot_copy.path, root)
@@ -47,6 +49,7 @@ def test_a_changed_input_makes_the_cache_stale_and_it_rebuilds(snapshot_copy, tm
     assert cache.current_build(root) == third and second.exists() and not first.exists()
 
 
+@pytest.mark.slow  # builds whole caches: out of the quick lane (pytest.ini)
 def test_two_builds_at_once_both_finish_on_one_complete_cache(snapshot_copy, tmp_path):
     root = tmp_path / "cache"
     results, errors = [], []

@@ -427,6 +427,7 @@ def test_downloads_page_asks_for_areas_before_combining(downloads_page):
     assert "the areas to combine" in at.info[0].value
 
 
+@pytest.mark.slow  # builds whole caches: out of the quick lane (pytest.ini)
 def test_downloads_page_reloads_when_its_build_was_replaced_on_disk(tmp_path, monkeypatch):
     """Another process (`python -m equity fetch`) removes the build the server loaded; tract tables still load."""
     import shutil

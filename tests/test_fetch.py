@@ -13,6 +13,9 @@ from equity import cache, census_api, config, exports, geography, metrics
 
 from .conftest import SNAPSHOT
 
+# Fetches recorded periods and rebuilds whole caches: out of the quick lane (pytest.ini).
+pytestmark = pytest.mark.slow
+
 REPLAY = config.REPO_ROOT / "tests" / "fixtures" / "census_api"
 
 

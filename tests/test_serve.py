@@ -18,6 +18,9 @@ import pytest
 from equity import config
 from tests.browser.conftest import http_get, launch, start_server, stop_server, wait_for
 
+# Starts HAProxy, supervisord and Streamlit processes: out of the quick lane (pytest.ini).
+pytestmark = pytest.mark.slow
+
 HAPROXY = launch.shutil.which("haproxy")
 
 

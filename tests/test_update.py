@@ -15,6 +15,9 @@ from equity.errors import CensusAPIError
 
 from .conftest import SNAPSHOT
 
+# Fetches recorded periods and rebuilds whole caches: out of the quick lane (pytest.ini).
+pytestmark = pytest.mark.slow
+
 REPLAY = config.REPO_ROOT / "tests" / "fixtures" / "census_api"
 
 
