@@ -123,9 +123,9 @@ def read_sides(path: Path | None = None) -> pd.DataFrame:
         raise ValidationError(f"{path}: unknown side(s) {', '.join(map(repr, unknown))}; "
                               f"the sides are {', '.join(SIDES)}.")
     expected = {str(n) for n in range(1, COMMUNITY_AREA_COUNT + 1)}
-    repeated = sorted(frame.loc[frame["community_area"].duplicated(), "community_area"], key=_number)
-    absent = sorted(expected - set(frame["community_area"]), key=_number)
-    extra = sorted(set(frame["community_area"]) - expected, key=_number)
+    repeated = sorted(frame.loc[frame["community_area"].duplicated(), "community_area"], key=_numbers_first)
+    absent = sorted(expected - set(frame["community_area"]), key=_numbers_first)
+    extra = sorted(set(frame["community_area"]) - expected, key=_numbers_first)
     if repeated or absent or extra:
         problems = [f"{label} {', '.join(values)}" for label, values in
                     (("repeated", repeated), ("missing", absent), ("not a community area", extra)) if values]
@@ -134,7 +134,8 @@ def read_sides(path: Path | None = None) -> pd.DataFrame:
     return frame.sort_values("community_area", key=lambda c: c.astype(int), ignore_index=True)
 
 
-def _number(text: str) -> float:
+def _numbers_first(text: str) -> float:
+    """Sort key for ids read from a file: numbers in numeric order, anything else after them."""
     try:
         return float(text)
     except ValueError:

@@ -36,6 +36,8 @@ def test_sides_file_names_match_the_community_area_boundaries(data):
     (lambda f: f.iloc[1:], "missing 1"),
     (lambda f: f.assign(side=f["side"].replace("Central", "Downtown")), "Downtown"),
     (lambda f: f.drop(columns="side"), "side"),
+    # Numbers first in numeric order, then what is not a number (78 before x1).
+    (lambda f: pd.concat([f, f.iloc[[0, 0]].assign(community_area=["x1", "78"])]), "not a community area 78, x1"),
 ])
 def test_read_sides_names_what_is_wrong_with_a_bad_file(tmp_path, edit, message):
     path = tmp_path / "sides.csv"
