@@ -586,7 +586,13 @@ def _targets_version() -> int:
 
 @_once
 def _project_targets(data, version: int) -> pd.DataFrame:
-    return target_files.load_targets(target_files.known_areas(data.metrics))
+    return target_files.load_targets(known_areas(data))
+
+
+@_once
+def known_areas(data) -> dict[str, set[str]]:
+    """The area ids of each geography in the build, against which targets files are checked."""
+    return target_files.known_areas(data.metrics)
 
 
 def project_targets(data) -> pd.DataFrame:
@@ -618,6 +624,18 @@ def area_target_rows(data, geography_name: str, area_id: str) -> pd.DataFrame:
     """One area's rows of ``area_progress``: its part of each of the project's citywide targets."""
     rows = area_progress(data, geography_name)
     return rows[rows["area_id"] == area_id]
+
+
+@_once
+def _project_progress(data, version: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    table = targets.progress(_project_targets(data, version), data.metrics)
+    return table, targets.headline(table)
+
+
+def project_progress(data) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The project's targets measured against every loaded period (``targets.progress``), and their
+    headline rows (``targets.headline``); raises ``ValidationError`` when the targets file is bad."""
+    return _project_progress(data, _targets_version())
 
 
 def city_target_labels(data, city_targets: pd.DataFrame | None = None) -> dict[int, str]:

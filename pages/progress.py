@@ -10,7 +10,6 @@ from equity.errors import ValidationError
 from dashboard import acp_sections, change_view, common, tables
 
 data = common.load_or_stop()
-build = str(data.folder)  # the build folder: a rebuilt or another cache is a new entry
 
 
 # ---- what every reader sees alike, made once per build (and project file version) and shared -----------
@@ -26,16 +25,6 @@ def _version(path) -> int:
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def known_areas(build: str) -> dict[str, set[str]]:
-    return target_files.known_areas(common.dashboard_data().metrics)
-
-
-@st.cache_resource(show_spinner=False, max_entries=4)
-def project_targets(build: str, version: int) -> pd.DataFrame:
-    return target_files.load_targets(known_areas(build))
-
-
-@st.cache_resource(show_spinner=False, max_entries=4)
 def project_milestones(version: int) -> pd.DataFrame:
     return target_files.load_milestones()
 
@@ -45,14 +34,7 @@ def project_milestone_progress(version: int) -> pd.DataFrame:
     return targets.milestone_progress(project_milestones(version))
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
-def project_progress(build: str, version: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The project's targets measured against every loaded period, and their headline rows."""
-    table = targets.progress(project_targets(build, version), common.dashboard_data().metrics)
-    return table, targets.headline(table)
-
-
-areas = known_areas(build)
+areas = queries.known_areas(data)
 
 STATUS_BADGES = {targets.ON_TRACK: ":green-badge[On track]", targets.BEHIND: ":red-badge[Behind]",
                  targets.CANNOT_TELL: ":gray-badge[Cannot tell yet]", targets.BASELINE: ":gray-badge[Baseline]"}
@@ -227,8 +209,7 @@ st.write("Upload a CSV in the same layout as the project's file (download it bel
 upload_columns = st.columns(2)
 with upload_columns[0]:
     st.subheader("Targets")
-    targets_version = _version(target_files.TARGETS_FILE)
-    project_target_table = shipped(project_targets, build, targets_version)
+    project_target_table = shipped(queries.project_targets, data)
     target_table = upload_box("targets", lambda raw: target_files.validate_targets(raw, areas), project_target_table,
                               "data/targets.csv")
     column_guide(target_files.TARGET_COLUMN_MEANINGS, "targets")
@@ -245,7 +226,7 @@ with upload_columns[1]:
 with targets_section:
     st.header("Targets measured by the ACS")
     if len(target_table) and target_table is project_target_table:
-        table, headlines = project_progress(build, targets_version)
+        table, headlines = queries.project_progress(data)
     elif len(target_table):
         table = targets.progress(target_table, data.metrics)
         headlines = targets.headline(table)
