@@ -58,6 +58,24 @@ def snapshot_copy(tmp_path):
     return Copy()
 
 
+@pytest.fixture
+def offered_downloads(monkeypatch) -> dict[str, dict]:
+    """Every table the pages opened in this test offer for download, by the buttons' key: the table
+    (made now, even when the page passes a function), its declared columns and its file name."""
+    from dashboard import common
+
+    offered = {}
+    draw = common.download_extract
+
+    def spy(table, columns, file_stem, key, *args, **kwargs):
+        offered[key] = {"table": (table() if callable(table) else table).copy(), "columns": list(columns),
+                        "file_stem": file_stem}
+        return draw(table, columns, file_stem, key, *args, **kwargs)
+
+    monkeypatch.setattr(common, "download_extract", spy)
+    return offered
+
+
 def open_app_page(page: str, timeout: float = 180, **params) -> AppTest:
     """Run app.py with ``params`` in the URL, switch to ``page`` and check it raised nothing."""
     at = AppTest.from_file(str(config.REPO_ROOT / "app.py"), default_timeout=timeout)

@@ -401,21 +401,13 @@ def test_with_one_period_the_map_says_how_to_see_change_and_draws_the_level_map(
     assert "Outline only" not in legend  # the one period's own map, as labelled
 
 
-def test_downloads_offers_the_change_between_the_two_periods_chosen(loaded_2023, monkeypatch):
+def test_downloads_offers_the_change_between_the_two_periods_chosen(loaded_2023, offered_downloads):
     """With two periods chosen, the Downloads page offers the change table the command line writes."""
-    offered = {}
-    draw = common.download_extract
-
-    def spy(table, columns, file_stem, key, *args, **kwargs):
-        offered[key] = (table() if callable(table) else table, file_stem)
-        return draw(table, columns, file_stem, key, *args, **kwargs)
-
-    monkeypatch.setattr(common, "download_extract", spy)
     data = loaded_2023
     earlier, later = data.years[0], data.latest_year
     at = open_app_page("pages/downloads.py", timeout=180, geo="ward", metrics="unconnected",
                        years=f"{earlier},{later}")
-    table, stem = offered["downloads-change"]
+    table, stem = offered_downloads["downloads-change"]["table"], offered_downloads["downloads-change"]["file_stem"]
     expected, _ = queries.change_extract(data, "ward", earlier, later, ["unconnected"])
     pd.testing.assert_frame_equal(table, expected)
     assert stem == f"chicago-wards-change-{earlier}-{later}" and len(table) == 50

@@ -16,7 +16,7 @@ import pytest
 
 from equity import config, exports, libraries, library_files, metrics
 from equity.columns import Column
-from dashboard import common, frame
+from dashboard import frame
 from tests.conftest import open_app_page
 
 
@@ -34,18 +34,10 @@ STATES = ([(page, {}) for page in PAGES]
              for geo, ids in CHOSEN_AREAS.items()])
 
 
-def offered_tables(monkeypatch, page: str, params: dict) -> dict[str, tuple[pd.DataFrame, list[Column]]]:
+def offered_tables(offered_downloads, page: str, params: dict) -> dict[str, tuple[pd.DataFrame, list[Column]]]:
     """Open ``page`` with ``params`` in the URL; every table it offers for download with its columns, by file name."""
-    offered = {}
-    draw = common.download_extract
-
-    def spy(table, columns, file_stem, key, *args, **kwargs):
-        offered[file_stem] = ((table() if callable(table) else table).copy(), list(columns))  # may be a function
-        return draw(table, columns, file_stem, key, *args, **kwargs)
-
-    monkeypatch.setattr(common, "download_extract", spy)
     open_app_page(page, **params)
-    return offered
+    return {offer["file_stem"]: (offer["table"], offer["columns"]) for offer in offered_downloads.values()}
 
 
 def empty_meanings(table: pd.DataFrame, columns: list[Column]) -> list[str]:
@@ -60,8 +52,8 @@ def test_navigation_lists_the_pages():
 
 @pytest.mark.parametrize("page, params", STATES, ids=[f"{p.removeprefix('pages/')}{'-' + v['geo'] if v else ''}"
                                                       for p, v in STATES])
-def test_every_column_offered_for_download_has_a_meaning(monkeypatch, data, page, params):
-    offered = offered_tables(monkeypatch, page, params)
+def test_every_column_offered_for_download_has_a_meaning(offered_downloads, data, page, params):
+    offered = offered_tables(offered_downloads, page, params)
     if "download_extract(" in (config.REPO_ROOT / page).read_text(encoding="utf-8"):
         assert offered, f"{page} calls download_extract but offered no table: the spy saw nothing"
     # The side-by-side and pairwise tables name a column after each chosen area; the library

@@ -272,22 +272,13 @@ def test_the_tract_table_stays_an_interactive_grid(data):
     assert not html_tables(at)
 
 
-def test_the_map_tables_download_keeps_the_rows_order_and_figures_shown(monkeypatch, data):
+def test_the_map_tables_download_keeps_the_rows_order_and_figures_shown(offered_downloads, data):
     """The CSV under the map's table is that table: the same areas in the same order (here by share), its
     figures under the same headers, after the areas' ids, the period and the measure."""
-    from dashboard import common
     from equity import exports, geography
 
-    offered = {}
-    draw = common.download_extract
-
-    def spy(table, columns, file_stem, key, *args, **kwargs):
-        offered[key] = (table() if callable(table) else table, list(columns))
-        return draw(table, columns, file_stem, key, *args, **kwargs)
-
-    monkeypatch.setattr(common, "download_extract", spy)
     at = open_page("pages/map.py", geography="community_area", order="share")
-    extract, columns = offered["map-download"]
+    extract, columns = offered_downloads["map-download"]["table"], offered_downloads["map-download"]["columns"]
     shown = next(frame for frame in html_tables(at) if "area_name" in frame.columns)
     assert extract["Community area"].tolist() == shown["area_name"].tolist()
     assert shown["share"].tolist() == sorted(shown["share"], reverse=True)
