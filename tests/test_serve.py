@@ -227,3 +227,18 @@ def test_an_upload_over_the_apps_limit_gets_a_413_that_says_why(served):
     assert reply.startswith(b"HTTP/1.1 413")
     assert f"larger than the dashboard accepts ({launch.upload_limit_mb()} MB)".encode() in reply
     assert http_get(url + "/_stcore/health")[0] == 200
+
+
+def test_streamlits_static_files_are_kept_by_haproxy_and_served_the_same(served):
+    """The second reader of a script gets it from HAProxy's cache (deploy/haproxy.cfg.template), unchanged."""
+    import re
+
+    _, url, _ = served
+    _, _, page = _get(url + "/")
+    script = re.search(rb'src="\.?/?(static/js/[^"]+\.js)"', page).group(1).decode()
+    status, first_headers, first = _get(f"{url}/{script}")
+    assert status == 200 and first and "x-equity-cache" not in first_headers
+    status, headers, again = _get(f"{url}/{script}")
+    assert status == 200 and headers.get("x-equity-cache") == "hit" and again == first
+    status, headers, _ = _get(url + "/_stcore/health")
+    assert status == 200 and "x-equity-cache" not in headers  # only /static/ is kept
