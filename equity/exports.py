@@ -97,11 +97,9 @@ def extract(metric_rows: pd.DataFrame, geography_name: str,
     if "note" not in rows:
         rows["note"] = ""
     for column, decimals in DECIMALS.items():
-        if column in rows:
-            rows[column] = rows[column].astype(float).round(decimals)
+        rows[column] = rows[column].astype(float).round(decimals)
     for column in WHOLE_NUMBER_COLUMNS:
-        if column in rows:
-            rows[column] = rows[column].astype("Int64")
+        rows[column] = rows[column].astype("Int64")
     columns = extract_columns(geography_name, figures)
     out = renamed(rows, columns)
     numbered = [c.label for c in columns if c in (geography.WARD, geography.COMMUNITY_AREA_NUMBER)]
