@@ -32,11 +32,6 @@ CLOSE = f"{libraries.CLOSE_MILES:g} mile"
 GAP_COLOUR = [202, 0, 32]  # ColorBrewer RdBu's darkest red: the flagged areas' outline, apart from blue and orange
 
 
-def url_index(name: str, options, default: str) -> int:
-    """Position of the URL's choice for ``name`` among ``options`` (bad values fall back with a notice)."""
-    return list(options).index(common.url_choice(name, options, default))
-
-
 def miles(value: float) -> str:
     return "—" if pd.isna(value) else f"{value:.2f} mi"
 
@@ -198,8 +193,8 @@ common.download_extract(access_table, access_columns, f"library-access-{geograph
 # ---- one branch --------------------------------------------------------------------------------------------
 
 st.subheader("One branch: public computer sessions over the years")
-branch_key = st.selectbox("Branch", list(BRANCHES), format_func=BRANCHES.get, key="lib-branch",
-                          index=url_index("branch", BRANCHES, next(iter(BRANCHES))))
+common.seed("lib-branch", common.url_choice("branch", BRANCHES, next(iter(BRANCHES))))
+branch_key = st.selectbox("Branch", list(BRANCHES), format_func=BRANCHES.get, key="lib-branch")
 common.set_url(geography=geography_name, year=year, sessions=sessions_year, branch=branch_key)
 branch = branches.set_index("branch_key").loc[branch_key]
 history = queries.branch_history(data, branch_key)
