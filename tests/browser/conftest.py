@@ -84,6 +84,19 @@ def stop_server(process: subprocess.Popen) -> None:
     launch.stop(process)
 
 
+@pytest.fixture(scope="module")
+def server_with_2023(tmp_path_factory, data):
+    """A server on a cache holding the snapshot's period and the synthetic 2019–2023 (one per test module):
+    (base URL, the loaded data)."""
+    from tests.test_progress_page import build_cache_with_2023
+
+    root = tmp_path_factory.mktemp("browser-cache-2023")
+    later = build_cache_with_2023(root)
+    process, url = start_server(env_extra={"EQUITY_CACHE": str(root)})
+    yield url, later
+    stop_server(process)
+
+
 @pytest.fixture(scope="session")
 def streamlit_server(data):
     """Base URL of the dashboard served as ``scripts/run-dashboard.sh`` serves it: two Streamlit

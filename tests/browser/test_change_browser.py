@@ -9,23 +9,13 @@ import pytest
 from playwright.sync_api import expect
 
 from equity import change, queries
-from tests.test_progress_page import build_cache_with_2023
 
-from .conftest import after_rerun, open_page, start_server, stop_server
+from .conftest import after_rerun, open_page
 
 pytestmark = pytest.mark.browser
 
 CHART = '[data-testid="stMain"] [data-testid="stVegaLiteChart"]'
 GRID = '[data-testid="stDataFrame"]'
-
-
-@pytest.fixture(scope="module")
-def server_with_2023(tmp_path_factory, data):
-    root = tmp_path_factory.mktemp("browser-change-2023")
-    later = build_cache_with_2023(root)
-    process, url = start_server(env_extra={"EQUITY_CACHE": str(root)})
-    yield url, later
-    stop_server(process)
 
 
 def test_the_ward_brief_draws_the_wards_trend_beside_the_citys_and_prints_it(page, server_with_2023):

@@ -7,9 +7,8 @@ import re
 import pytest
 
 from equity import target_files, targets
-from tests.test_progress_page import build_cache_with_2023
 
-from .conftest import after_rerun, open_page, start_server, stop_server, wait_until_idle
+from .conftest import after_rerun, open_page, wait_until_idle
 
 pytestmark = pytest.mark.browser
 
@@ -59,15 +58,6 @@ def test_bad_upload_shows_each_problem_and_changes_nothing_then_a_good_one_redra
     assert len(shown) == 1 and shown[0].startswith("Households without a computer, Ward 28: 0 households by 2029")
     main = page.get_by_test_id("stMain").inner_text()
     assert f"{ward['count']:,.0f} ± {ward['count_moe']:,.0f}" in main
-
-
-@pytest.fixture(scope="module")
-def server_with_2023(tmp_path_factory, data):
-    root = tmp_path_factory.mktemp("browser-cache-2023")
-    later = build_cache_with_2023(root)
-    process, url = start_server(env_extra={"EQUITY_CACHE": str(root)})
-    yield url, later
-    stop_server(process)
 
 
 def test_a_second_acs_year_shows_the_change_with_its_significance(page, server_with_2023, tmp_path):
