@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from equity import libraries, maps, metrics, queries
-from dashboard import common, library_layer, map_view, tables
+from dashboard import common, library_layer, map_first, map_view, tables
 
 data = common.load_or_stop()
 build = data.folder.name
@@ -64,8 +64,9 @@ st.caption("A household without an internet subscription or a computer can use t
            "need: where unconnected households live, how far they are from a branch, and how much the "
            "branches' public computers are used.")
 
-# The choices sit above the map but are drawn after it has been sent, so the map loads first (as on the
-# Map page); each is seeded from the link, so its value is known before it is drawn.
+# The choices sit above the map but are drawn after it, in the run that starts once the reader's browser
+# has drawn it (dashboard/map_first.py, as on the Map page); each is seeded from the link, so its value is
+# known before it is drawn.
 common.seed("lib-geography", common.url_choice("geography", GEOGRAPHIES, "community_area"))
 common.seed("lib-year", common.url_choice("year", ACS_YEARS, str(data.latest_year)))
 common.seed("lib-sessions-year", common.url_choice("sessions", FULL_YEARS, FULL_YEARS[-1]))
@@ -143,6 +144,7 @@ with legend_column:
             f"close by ({len(gaps)})</div></div>")
     if show_branches:
         library_layer.legend(build, sessions_year)
+map_first.rest_after_map("libraries", (choices, {0: 95, 1150: 73}))
 draw_choices()
 
 # ---- access beside the need ------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ diverging palette with the changes the survey cannot tell from none drawn hollow
 import streamlit as st
 
 from equity import change, exports, maps, metrics, queries
-from dashboard import change_view, common, library_layer, map_view, tables
+from dashboard import change_view, common, library_layer, map_first, map_view, tables
 
 data = common.load_or_stop()
 build = data.folder.name
@@ -25,10 +25,12 @@ since_from_url = common.url_choice("since", YEARS, str(data.years[0]))
 
 st.title("Map: where Chicago's households are not connected")
 
-# The choices sit above the map but are drawn into this container after the map has been sent: the
-# browser then loads and draws the map before the widgets' code (issue 17: time to map). Every widget is
-# seeded above, so its value is known before it is drawn.
+# The choices sit above the map but are drawn into this container after the map, in the run that starts
+# once the reader's browser has drawn it (dashboard/map_first.py). Every widget is seeded above, so its
+# value is known before it is drawn.
 choices = st.container(key="map-choices")
+#: The choices' height in pixels by window width (from which width on), measured: kept free until they come.
+CHOICES_ROOM = {0: 320, 1100: 235, 1150: 224, 1400: 202, 1600: 179}
 geography_name = st.session_state["map-geography"]
 metric_key = st.session_state["map-metric"]
 mode = st.session_state["map-mode"]
@@ -93,6 +95,7 @@ else:
                    "Drag to pan, scroll to zoom.")
     with legend_column:
         change_view.change_legend(change_map, metric_key, geography_name)
+    map_first.rest_after_map("map", (choices, CHOICES_ROOM))
     draw_choices(earlier_years)
     st.subheader("The same change as a table")
     ranked = queries.ranked_changes(data, geography_name, metric_key, since, year)
@@ -168,6 +171,7 @@ with legend_column:
     map_view.legend(view, metric_key, mode, geography_name, scheme)
     if show_branches:
         library_layer.legend(build, library_layer.latest_full_year(build))
+map_first.rest_after_map("map", (choices, CHOICES_ROOM))
 draw_choices()
 
 area_id = st.selectbox(f"Detail for one {map_view.GEOGRAPHY_SINGULAR[geography_name]}", list(AREA_OPTIONS),

@@ -5,7 +5,7 @@ import streamlit as st
 
 from equity import change, maps, metrics, queries
 from equity.errors import ValidationError
-from dashboard import acp_sections, change_view, common, map_view, tables
+from dashboard import acp_sections, change_view, common, map_first, map_view, tables
 
 HEADLINE = "unconnected"
 
@@ -58,8 +58,8 @@ def ward_map(build: str, ward: str, year: int) -> tuple[dict, list, dict]:
     return view, layers, ward_view
 
 
-# The pickers sit at the top but are drawn after the ward's map has been sent, so the map loads first
-# (as on the Map page); both are seeded from the link above.
+# The pickers sit at the top but are drawn after the ward's map, in the run that starts once the reader's
+# browser has drawn it (dashboard/map_first.py, as on the Map page); both are seeded from the link above.
 pickers = st.container(key="ward-pickers")
 ward = st.session_state["ward-choice"]
 year = int(st.session_state["ward-year"])
@@ -99,6 +99,7 @@ with side_column:
     st.caption("Tract colours use the same five classes as the citywide tract map, so they can be compared "
                "across wards. Tracts split by the ward boundary show only their part in the ward; their "
                "figures are for the whole tract.")
+map_first.rest_after_map("ward", (pickers, {0: 68}))
 
 with pickers:
     picker = st.columns([1, 1, 3])

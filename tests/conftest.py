@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard import map_first
 from equity import cache, config
 
 SNAPSHOT = config.snapshot_dir()
@@ -76,9 +77,24 @@ def offered_downloads(monkeypatch) -> dict[str, dict]:
     return offered
 
 
+#: The pages that draw their map first and the rest once the browser reports the map drawn
+#: (dashboard/map_first.py); tests/test_map_first.py checks that this lists every one.
+MAP_FIRST_PAGES = ("map", "ward", "libraries")
+
+
+def app_test(timeout: float = 180, map_drawn: bool = True) -> AppTest:
+    """app.py in AppTest. ``map_drawn``: as if the browser had reported each page's map drawn (AppTest runs
+    no JavaScript), so that every page draws all of itself in one run."""
+    at = AppTest.from_file(str(config.REPO_ROOT / "app.py"), default_timeout=timeout)
+    if map_drawn:
+        for page in MAP_FIRST_PAGES:
+            at.session_state[map_first.drawn_flag(page)] = True
+    return at
+
+
 def open_app_page(page: str, timeout: float = 180, **params) -> AppTest:
     """Run app.py with ``params`` in the URL, switch to ``page`` and check it raised nothing."""
-    at = AppTest.from_file(str(config.REPO_ROOT / "app.py"), default_timeout=timeout)
+    at = app_test(timeout)
     for name, value in params.items():
         at.query_params[name] = value
     at.run()

@@ -8,14 +8,13 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from equity import config, libraries
-from tests.conftest import html_tables
+from tests.conftest import app_test, html_tables
 
-APP = str(config.REPO_ROOT / "app.py")
 PAGE = "pages/libraries.py"
 
 
 def _open(data, **params) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180)
+    at = app_test()
     for name, value in params.items():
         at.query_params[name] = value
     at.run()
@@ -114,7 +113,7 @@ def test_unmatched_rows_are_shown(page, data):
 
 
 def test_map_page_toggle_lays_the_branches_over_its_choropleth(data):
-    at = AppTest.from_file(APP, default_timeout=180)
+    at = app_test()
     at.run()
     at.switch_page("pages/map.py")
     at.run()

@@ -30,9 +30,8 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import frame
 from equity import compare, config, libraries
-from tests.conftest import html_tables
+from tests.conftest import app_test, html_tables
 
-APP = config.REPO_ROOT / "app.py"
 TIMEOUT = 180
 NOTICE_LIMIT = 400
 """Longest a notice may be: the sentence, a label and at most 40 characters of the value, escaped."""
@@ -235,7 +234,7 @@ def page_source(page: str) -> str:
 
 def run_page(page: str, params: dict) -> AppTest:
     """Run app.py, then ``page``, with ``params`` in the URL (a list value repeats the parameter)."""
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at = app_test(TIMEOUT)
     for name, value in params.items():
         at.query_params[name] = value
     at.run()

@@ -25,6 +25,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
+from dashboard import map_first
 from equity import config
 
 sys.path.insert(0, str(config.REPO_ROOT / "scripts"))
@@ -208,13 +209,14 @@ APP_FINISHED = """([selector, count, since, frames]) => {
     && !document.querySelector('[data-testid="stStatusWidget"]')
     && !document.querySelector('[data-stale="true"]')
     && !document.querySelector('[data-testid="stSkeleton"], [data-testid="stSkeletonElement"]')
+    && !document.querySelector('.st-key-MAP_FIRST_WAITING')  // dashboard/map_first.py: the rest is yet to come
     && (!selector || (count < 0
         ? [...document.querySelectorAll(selector)].filter(e => e.checkVisibility()).every(drawn)
           && !!document.querySelector(selector)
         : [...document.querySelectorAll(selector)].filter(drawn).length >= count));
   window.__finishedFrames = finished ? (window.__finishedFrames || 0) + 1 : 0;
   return window.__finishedFrames >= frames;
-}"""
+}""".replace("MAP_FIRST_WAITING", map_first.WAITING)
 
 #: What ``APP_FINISHED`` looks at, for the message of a wait that timed out.
 APP_STATE = """(selector) => {
@@ -225,9 +227,10 @@ APP_STATE = """(selector) => {
           now: Math.round(performance.now()), url: location.href, statusWidget: !!document.querySelector('[data-testid="stStatusWidget"]'),
           stale: document.querySelectorAll('[data-stale="true"]').length,
           skeletons: document.querySelectorAll('[data-testid="stSkeleton"], [data-testid="stSkeletonElement"]').length,
+          waitingForMap: !!document.querySelector('.st-key-MAP_FIRST_WAITING'),
           matches: found.length, visibleMatches: found.filter(e => e.checkVisibility()).length,
           canvases: found.map(e => [...e.querySelectorAll('canvas')].map(c => `${c.width}x${c.height}`).join(' '))};
-}"""
+}""".replace("MAP_FIRST_WAITING", map_first.WAITING)
 
 #: Animation frames the finished state must last (a rerun queued by the run just ended starts within them).
 STEADY_FRAMES = 5
