@@ -14,15 +14,9 @@ RELEASES = acp_sections.release_options(data)
 LAST = str(programs.last_release(data).date())
 
 
-def seed(key: str, value) -> None:
-    """Start a widget at the URL's value the first time it is drawn in this session."""
-    if key not in st.session_state:
-        st.session_state[key] = value
-
-
-seed("acp-geography", common.url_choice("geo", GEOGRAPHIES, "community_area"))
-seed("acp-measure", common.url_choice("measure", acp_sections.MEASURES, "enrolled_households"))
-seed("acp-release", common.url_choice("release", RELEASES, LAST))
+common.seed("acp-geography", common.url_choice("geo", GEOGRAPHIES, "community_area"))
+common.seed("acp-measure", common.url_choice("measure", acp_sections.MEASURES, "enrolled_households"))
+common.seed("acp-release", common.url_choice("release", RELEASES, LAST))
 
 st.title("Programs: the Affordable Connectivity Program")
 st.markdown(acp_sections.WHAT_IT_WAS)
@@ -50,7 +44,7 @@ release = controls[2].selectbox("ACP release", list(RELEASES), format_func=RELEA
 names = programs.names(data, geography_name)
 AREA_OPTIONS = {"": "City of Chicago only", **names.to_dict()}
 area_key = f"acp-area-{geography_name}"
-seed(area_key, common.url_choice("area", AREA_OPTIONS, ""))
+common.seed(area_key, common.url_choice("area", AREA_OPTIONS, ""))
 selected = st.session_state.get(area_key, "")
 
 st.subheader(f"ACP {acp_sections.MEASURES[measure].lower()} by {map_view.GEOGRAPHY_SINGULAR[geography_name]}, "
