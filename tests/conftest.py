@@ -92,9 +92,10 @@ def app_test(timeout: float = 180, map_drawn: bool = True) -> AppTest:
     return at
 
 
-def open_app_page(page: str, timeout: float = 180, **params) -> AppTest:
-    """Run app.py with ``params`` in the URL, switch to ``page`` and check it raised nothing."""
-    at = app_test(timeout)
+def open_app_page(page: str, timeout: float = 180, map_drawn: bool = True, **params) -> AppTest:
+    """Run app.py with ``params`` in the URL, switch to ``page`` and check it raised nothing (``map_drawn``:
+    see ``app_test``)."""
+    at = app_test(timeout, map_drawn)
     for name, value in params.items():
         at.query_params[name] = value
     at.run()

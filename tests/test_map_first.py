@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import map_first
 from equity import config
-from tests.conftest import MAP_FIRST_PAGES, app_test
+from tests.conftest import MAP_FIRST_PAGES, app_test, open_app_page
 
 #: Each map-first page, a link to it, and the widget keys of the choices drawn only with the rest.
 PAGES = {
@@ -24,13 +24,7 @@ PAGES = {
 
 def first_run(page: str) -> AppTest:
     script, params, _ = PAGES[page]
-    at = app_test(map_drawn=False)
-    for name, value in params.items():
-        at.query_params[name] = value
-    at.run()
-    at.switch_page(script).run()
-    assert not at.exception, at.exception
-    return at
+    return open_app_page(script, map_drawn=False, **params)
 
 
 def widget_keys(at: AppTest) -> set[str]:
