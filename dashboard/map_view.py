@@ -23,7 +23,6 @@ GEOGRAPHY_SINGULAR = {"community_area": "community area", "ward": "ward", "tract
 AREA_LAYER = "areas"
 SELECTED_LAYER = "selected"
 SELECTED_COLOUR = [214, 39, 40]
-MARKER_LAYER = "unreliable"
 MARKER_RADIUS_PIXELS = {"community_area": 4.5, "ward": 4.5, "tract": 3}
 OUTLINE_COLOUR = [255, 255, 255]
 OUTLINE_PIXELS = 0.6
@@ -57,20 +56,37 @@ def deck(layers: list[pdk.Layer], view: dict, tooltip: dict | None = None,
 
 def area_layer(features: dict, layer_id: str = AREA_LAYER, pickable: bool = True) -> pdk.Layer:
     """Filled polygons coloured by each feature's ``fill`` property, with thin white borders; features
-    marked ``marker`` (the unreliable-estimate rings of ``with_markers``) get a dark ring instead.
+    marked ``marker`` (the unreliable-estimate rings of ``with_markers``) get a dark ring instead, and the
+    lines of ``outline_features`` their own colour and width.
 
     pydeck reads bare strings as expressions, so the unit name is quoted.
     """
     return pdk.Layer("GeoJsonLayer", data=features, id=layer_id, get_fill_color="properties.fill",
-                     get_line_color=f"properties.marker ? {MARKER_RING_COLOUR} : {OUTLINE_COLOUR}",
-                     get_line_width=f"properties.marker ? {MARKER_RING_PIXELS} : {OUTLINE_PIXELS}",
+                     get_line_color=f"properties.line || (properties.marker ? {MARKER_RING_COLOUR} : {OUTLINE_COLOUR})",
+                     get_line_width=f"properties.line_pixels || (properties.marker ? {MARKER_RING_PIXELS} : "
+                                    f"{OUTLINE_PIXELS})",
                      line_width_units="'pixels'", stroked=True, filled=True,
                      pickable=pickable, auto_highlight=pickable)
 
 
-def with_markers(features: dict, marker_features: list[dict]) -> dict:
-    """The areas with the unreliable-estimate rings drawn over them, in one collection (one layer)."""
-    return {**features, "features": features["features"] + marker_features}
+def with_markers(features: dict, drawn_over: list[dict]) -> dict:
+    """The areas with features drawn over them (the unreliable-estimate rings, ``outline_features``), in one
+    collection: one layer."""
+    return {**features, "features": features["features"] + drawn_over}
+
+
+def outline_features(features: dict, colour: list[int], width_pixels: float) -> list[dict]:
+    """Each feature's boundary as lines of ``colour`` and ``width_pixels``, to draw over the areas in the
+    area layer itself (``with_markers``, then ``area_layer``) rather than in a layer of their own: in
+    headless chromium a second layer held the ward brief's first paint back by 0.37 s (issue 17). The
+    lines keep their feature's properties, so hovering one shows its figures."""
+    def rings(geometry: dict) -> list:
+        polygons = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
+        return [ring for polygon in polygons for ring in polygon]
+
+    return [{"type": "Feature", "geometry": {"type": "MultiLineString", "coordinates": rings(feature["geometry"])},
+             "properties": {**feature["properties"], "line": colour, "line_pixels": width_pixels}}
+            for feature in features["features"]]
 
 
 def marker_features(features: dict, points: list[dict], radius_metres: float) -> list[dict]:
@@ -80,18 +96,6 @@ def marker_features(features: dict, points: list[dict], radius_metres: float) ->
     return [{"type": "Feature", "geometry": ring,
              "properties": {**properties[area_id], "fill": MARKER_FILL, "marker": 1}}
             for area_id, ring in maps.marker_rings(points, radius_metres).items() if area_id in properties]
-
-
-def marker_layer(points: list[dict], radius_pixels: float = MARKER_RADIUS_PIXELS["ward"],
-                 layer_id: str = MARKER_LAYER) -> pdk.Layer:
-    """White dots with a dark ring at each point: the unreliable-estimate marker (see ``marker_html``).
-
-    pydeck reads bare strings as expressions, so the unit names are quoted.
-    """
-    return pdk.Layer("ScatterplotLayer", data=points, id=layer_id, get_position="position",
-                     radius_units="'pixels'", get_radius=radius_pixels, filled=True, stroked=True,
-                     get_fill_color=[255, 255, 255], get_line_color=[20, 20, 20], line_width_units="'pixels'",
-                     get_line_width=1.5, pickable=False)
 
 
 def outline_layer(features: dict, layer_id: str, colour: list[int], width_pixels: float) -> pdk.Layer:
@@ -146,8 +150,8 @@ def markers_for(build: str, geography_name: str, area_ids: tuple[str, ...]) -> l
 
 @st.cache_resource(show_spinner=False, max_entries=64)
 def choropleth(build: str, geography_name: str, metric_key: str, mode: str, year: int, scheme: str) -> dict:
-    """Everything the map draws for one view: the features, the unreliable markers (as points for
-    ``marker_layer`` and as rings for ``with_markers``), the legend, the view."""
+    """Everything the map draws for one view: the features, the unreliable markers (as points, for
+    ``unreliable_ids``, and as rings for ``with_markers``), the legend, the view."""
     data = common.dashboard_data()
     rows = queries.metric_rows(data, geography_name, metric_key, year)
     present = maps.has_estimate(rows, mode)

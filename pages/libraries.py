@@ -115,12 +115,13 @@ def map_layers(build: str, geography_name: str, year: int, show_branches: bool, 
     """The map's layers for one set of choices, made once and shared (nothing may change them)."""
     view = map_view.choropleth(build, geography_name, "unconnected", "count", year, "quantiles")
     rows = queries.access(common.dashboard_data(), geography_name, year)
-    features = library_layer.with_details(view["features"], {area_id: area_lines(row) for area_id, row in rows.iterrows()})
-    layers = [map_view.area_layer(features),
-              map_view.marker_layer(view["markers"], map_view.MARKER_RADIUS_PIXELS[geography_name])]
     flagged = rows.index[rows["access_gap"]]
-    if len(flagged):
-        layers.append(map_view.outline_layer(map_view.features_of(view, flagged), "access-gaps", GAP_COLOUR, 3))
+    # The unreliable-estimate rings and the flagged areas' outlines are drawn in the areas' own layer (one
+    # layer paints sooner: map_view.outline_features); every feature carries its area's tooltip lines.
+    drawn_over = view["marker_features"] + map_view.outline_features(map_view.features_of(view, flagged), GAP_COLOUR, 3)
+    features = library_layer.with_details(map_view.with_markers(view["features"], drawn_over),
+                                          {area_id: area_lines(row) for area_id, row in rows.iterrows()})
+    layers = [map_view.area_layer(features)]
     if show_branches:
         layers.append(library_layer.branch_layer(build, sessions_year))
     return layers

@@ -134,8 +134,11 @@ def test_flagged_areas_are_outlined_on_the_map(page, data):
     flagged = access[(access["geography"] == "community_area") & (access["year"] == data.latest_year)
                      & access["access_gap"]]
     deck = json.loads(page.get("deck_gl_json_chart")[0].proto.json)
-    outlines = {layer["id"]: layer for layer in deck["layers"]}["access-gaps"]["data"]["features"]
+    features = {layer["id"]: layer for layer in deck["layers"]}["areas"]["data"]["features"]
+    outlines = [feature for feature in features if feature["properties"].get("line")]
     assert {feature["properties"]["id"] for feature in outlines} == set(flagged["area_id"])
+    assert {feature["geometry"]["type"] for feature in outlines} == {"MultiLineString"}
+    assert all(feature["properties"]["details"] for feature in outlines), "hovering an outline shows its area"
 
 
 def test_the_map_follows_each_choice_of_the_reader(data):
@@ -147,7 +150,8 @@ def test_the_map_follows_each_choice_of_the_reader(data):
         return {layer["id"]: layer for layer in json.loads(at.get("deck_gl_json_chart")[0].proto.json)["layers"]}
 
     def area_ids(layers: dict) -> set[str]:
-        return {f["properties"]["id"] for f in layers["areas"]["data"]["features"] if not f["properties"].get("marker")}
+        return {f["properties"]["id"] for f in layers["areas"]["data"]["features"]
+                if not f["properties"].get("marker") and not f["properties"].get("line")}
 
     for geography_name, count in (("ward", 50), ("community_area", 77)):
         at.radio(key="lib-geography").set_value(geography_name).run()
@@ -155,7 +159,7 @@ def test_the_map_follows_each_choice_of_the_reader(data):
         assert len(area_ids(layers)) == count
         flagged = access[(access["geography"] == geography_name) & (access["year"] == data.latest_year)
                          & access["access_gap"]]
-        outlined = {f["properties"]["id"] for f in layers["access-gaps"]["data"]["features"]} if len(flagged) else set()
+        outlined = {f["properties"]["id"] for f in layers["areas"]["data"]["features"] if f["properties"].get("line")}
         assert outlined == set(flagged["area_id"])
     years = at.selectbox(key="lib-sessions-year").options
     sizes = {}
