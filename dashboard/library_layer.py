@@ -89,13 +89,13 @@ def latest_full_year(build: str) -> int:
     return queries.session_history(common.dashboard_data())[2][-1]
 
 
-def over_choropleth(layers: list, build: str, view: dict, metric_key: str, mode: str,
+def over_choropleth(areas: dict, build: str, view: dict, metric_key: str, mode: str,
                     year: int) -> tuple[list, dict]:
-    """The Map page's ``layers`` with the branches on top, and the tooltip both share.
+    """The Map page's area layer (``areas``: its features with whatever is drawn over them, the unreliable
+    rings and an outline) with the branches on top, and the tooltip both share.
 
-    The area layer is redrawn with features given ``details`` from the figures
-    ``map_view.tooltip`` shows (count, share, reliability), so one template
-    reads for both areas and branches.
+    Every area feature is given ``details`` from the figures ``map_view.tooltip`` shows (count, share,
+    reliability), so one template reads for both areas and branches.
     """
     measure = "share" if mode == "share" else "number"
     label = metrics.METRICS[metric_key].label
@@ -103,9 +103,7 @@ def over_choropleth(layers: list, build: str, view: dict, metric_key: str, mode:
         f"{label}: {feature['properties']['count']}\nShare of households: {feature['properties']['share']}\n"
         f"Reliability of the {measure}: {feature['properties']['reliability']}")
         for feature in view["features"]["features"]}
-    areas = map_view.area_layer(with_details(view["features"], lines))
-    redrawn = [areas if getattr(layer, "id", None) == map_view.AREA_LAYER else layer for layer in layers]
-    return redrawn + [branch_layer(build, year)], TOOLTIP
+    return [map_view.area_layer(with_details(areas, lines)), branch_layer(build, year)], TOOLTIP
 
 
 def legend(build: str, year: int) -> None:

@@ -21,7 +21,6 @@ GEOGRAPHIES = {"community_area": "Community areas", "ward": "Wards", "tract": "C
 GEOGRAPHY_SINGULAR = {"community_area": "community area", "ward": "ward", "tract": "census tract"}
 
 AREA_LAYER = "areas"
-SELECTED_LAYER = "selected"
 SELECTED_COLOUR = [214, 39, 40]
 MARKER_RADIUS_PIXELS = {"community_area": 4.5, "ward": 4.5, "tract": 3}
 OUTLINE_COLOUR = [255, 255, 255]
@@ -96,12 +95,6 @@ def marker_features(features: dict, points: list[dict], radius_metres: float) ->
     return [{"type": "Feature", "geometry": ring,
              "properties": {**properties[area_id], "fill": MARKER_FILL, "marker": 1}}
             for area_id, ring in maps.marker_rings(points, radius_metres).items() if area_id in properties]
-
-
-def outline_layer(features: dict, layer_id: str, colour: list[int], width_pixels: float) -> pdk.Layer:
-    """Unfilled outlines (e.g. a ward's boundary over its tracts)."""
-    return pdk.Layer("GeoJsonLayer", data=features, id=layer_id, filled=False, stroked=True,
-                     get_line_color=colour, line_width_min_pixels=width_pixels, pickable=False)
 
 
 def marker_html(radius_pixels: float) -> str:

@@ -144,16 +144,15 @@ def select_from_map() -> None:
 
 
 view = map_view.choropleth(build, geography_name, metric_key, mode, year, scheme)
-layers = [map_view.area_layer(map_view.with_markers(view["features"], view["marker_features"]))]
 selected = st.session_state.get(area_key, "")
-if selected:
-    layers.append(map_view.outline_layer(map_view.features_of(view, [selected]), map_view.SELECTED_LAYER,
-                                         map_view.SELECTED_COLOUR, 3))
-tooltip = map_view.tooltip(metric_key, mode)
+# The unreliable rings and the picked area's outline are drawn in the areas' own layer (map_view.outline_features).
+outlined = map_view.outline_features(map_view.features_of(view, [selected]), map_view.SELECTED_COLOUR, 3) if selected else []
+areas = map_view.with_markers(view["features"], view["marker_features"] + outlined)
+layers, tooltip = [map_view.area_layer(areas)], map_view.tooltip(metric_key, mode)
 common.seed("map-libraries", False)
 show_branches = st.session_state["map-libraries"]
 if show_branches:
-    layers, tooltip = library_layer.over_choropleth(layers, build, view, metric_key, mode,
+    layers, tooltip = library_layer.over_choropleth(areas, build, view, metric_key, mode,
                                                     library_layer.latest_full_year(build))
 
 st.subheader(map_view.describe_view(metric_key, mode, geography_name, year))

@@ -110,6 +110,11 @@ def test_every_unreliable_area_gets_a_ring_on_the_map_and_a_count_in_the_legend(
     assert ringed == expected and expected
     legend = next(h.proto.body for h in at.get("html") if "equity-legend" in h.proto.body)
     assert f"({len(expected)} of {len(rows)})" in legend
+    at.toggle(key="map-libraries").set_value(True).run()
+    deck = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    features = next(layer for layer in deck["layers"] if layer["id"] == "areas")["data"]["features"]
+    assert {f["properties"]["id"] for f in features if f["properties"].get("marker")} == expected, \
+        "the rings stay when the library branches are laid over the map"
 
 
 def test_view_from_the_url_is_restored():
@@ -126,8 +131,8 @@ def test_area_in_the_url_opens_its_detail_with_every_measure_compared_with_the_c
     at = open_page("pages/map.py", geography="ward", area=ward)
     assert at.selectbox(key="map-area-ward").value == ward
     deck = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
-    outlined = next(layer for layer in deck["layers"] if layer["id"] == "selected")
-    assert [f["properties"]["id"] for f in outlined["data"]["features"]] == [ward]
+    areas = next(layer for layer in deck["layers"] if layer["id"] == "areas")["data"]["features"]
+    assert [f["properties"]["id"] for f in areas if f["properties"].get("line")] == [ward]
     figures = table_with(at, "Share compared with the city")
     assert len(figures) == len(metrics.METRICS)
     area = data.metrics[(data.metrics["geography"] == "ward") & (data.metrics["area_id"] == ward)
@@ -238,8 +243,8 @@ def test_the_drawn_deck_follows_every_choice_of_the_reader(data):
 
     def drawn():
         deck = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
-        selected = next((l for l in deck["layers"] if l["id"] == "selected"), None)
-        return ([f["properties"]["id"] for f in selected["data"]["features"]] if selected else [],
+        areas = next(layer for layer in deck["layers"] if layer["id"] == "areas")["data"]["features"]
+        return ([f["properties"]["id"] for f in areas if f["properties"].get("line")],
                 sorted(layer["id"] for layer in deck["layers"]))
 
     assert drawn()[0] == ["20"]
@@ -248,11 +253,12 @@ def test_the_drawn_deck_follows_every_choice_of_the_reader(data):
     without_branches = drawn()[1]
     at.toggle(key="map-libraries").set_value(True).run()
     assert len(drawn()[1]) == len(without_branches) + 1, "the branch layer is drawn"
+    assert drawn()[0] == ["3"], "the picked area stays outlined under the branches"
     at.toggle(key="map-libraries").set_value(False).run()
     at.radio(key="map-geography").set_value("community_area").run()
     deck = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
     areas = next(layer for layer in deck["layers"] if layer["id"] == "areas")["data"]["features"]
-    assert {f["properties"]["id"] for f in areas if not f["properties"].get("marker")} == set(
+    assert {f["properties"]["id"] for f in areas if not f["properties"].get("marker") and not f["properties"].get("line")} == set(
         rows_of(data, "community_area")["area_id"])
 
 

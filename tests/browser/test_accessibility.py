@@ -229,10 +229,12 @@ def test_a_map_reached_by_tab_shows_that_it_has_focus(page, streamlit_server, pa
 # ---- every map has its table -----------------------------------------------------------------------------
 
 def _map_features(at, layer_id: str) -> list[dict]:
-    """Properties of the areas a page's map draws (the unreliable-estimate rings left out)."""
+    """Properties of the areas a page's map draws (the unreliable-estimate rings and the outlines drawn over
+    them left out)."""
     deck = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
     layer = next(layer for layer in deck["layers"] if layer["id"] == layer_id)
-    return [f["properties"] for f in layer["data"]["features"] if not f["properties"].get("marker")]
+    return [f["properties"] for f in layer["data"]["features"]
+            if not f["properties"].get("marker") and not f["properties"].get("line")]
 
 
 def _frame_with(at, column: str) -> pd.DataFrame:
