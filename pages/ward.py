@@ -47,19 +47,16 @@ def ward_map(build: str, ward: str, year: int) -> tuple[dict, list, dict]:
     in_ward = {geoid: {"in_ward": f"{common.format_share(weight)} of its households are in {WARDS[ward]}"}
                for geoid, weight in zip(tracts["GEOID"], tracts["Households in this area"])}
     pieces = map_view.clipped(build, "tract", tuple(in_ward), "ward", ward)
-    whole = queries.area_brief(data, "ward", ward, year, HEADLINE)["row"]
-    ward_figures = {"id": ward, "name": f"{WARDS[ward]}: its boundary", "count": common.count_with_moe(whole),
-                    "share": common.share_with_moe(whole), "in_ward": "",
-                    "reliability": maps.reliability_in_words(pd.Series([whole["share_reliability"]])).iloc[0]}
-    outline = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "geometry": map_view.geometries(build, "ward")[ward], "properties": ward_figures}]}
+    # The ward's own feature of the citywide ward map (its boundary and its figures for the tooltip).
+    ward_feature = map_view.features_of(map_view.choropleth(build, "ward", HEADLINE, "share", year, "quantiles"),
+                                        [ward], {ward: {"in_ward": ""}})
     ward_view = maps.view_of(queries.boundary(data, "ward", ward), 380, 340)
     tract_features = map_view.features_of(view, pieces["area_id"], in_ward, maps.compact_geometries(pieces))
     rings = map_view.marker_features(tract_features, maps.marker_points(pieces, map_view.unreliable_ids(view)),
                                      map_view.MARKER_RADIUS_PIXELS["tract"]
                                      * maps.metres_per_pixel(ward_view["zoom"], ward_view["latitude"]))
     # The ward's boundary is drawn in the tracts' layer (one layer paints sooner: map_view.outline_features).
-    boundary = map_view.outline_features(outline, WARD_BOUNDARY_COLOUR, 3)
+    boundary = map_view.outline_features(ward_feature, WARD_BOUNDARY_COLOUR, 3)
     layers = [map_view.area_layer(map_view.with_markers(tract_features, rings + boundary), layer_id="ward-tracts")]
     return view, layers, ward_view
 
