@@ -114,9 +114,7 @@ def draw_map(data, geography_name: str, measure: str, release: str, selected: st
     """The ACP choropleth with its legend beside it; ``selected`` is outlined in red."""
     build = data.folder.name
     view = choropleth(build, geography_name, measure, release)
-    outlined = map_view.outline_features(map_view.features_of(view, [selected]), map_view.SELECTED_COLOUR, 3) \
-        if selected else []
-    layers = [map_view.area_layer(map_view.with_markers(view["features"], outlined))]
+    layers = [map_view.area_layer(map_view.with_drawn_over(view["features"], map_view.picked_outline(view, selected)))]
     described = (f"ACP {MEASURES[measure].lower()} by {map_view.GEOGRAPHY_SINGULAR[geography_name]}, release of "
                  f"{programs.release_label(release)}")
     map_column, legend_column = st.columns([3, 1.15])

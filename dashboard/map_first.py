@@ -20,8 +20,6 @@ is the session-state key a test sets to draw the whole page in one run (as after
 
 from __future__ import annotations
 
-import html
-
 import streamlit as st
 
 WAITING = "map-first-waiting"
@@ -68,9 +66,10 @@ def rest_after_map(page: str, room: tuple | None = None) -> None:
         return
     if room:
         container, heights = room
-        container.html(_spacer(f"equity-room-{html.escape(page)}", heights))
+        container.html(_spacer(f"equity-room-{page}", heights))
     with st.container(key=WAITING):
-        _report_when_drawn(key=f"{page}-map-drawn-report", on_drawn_change=lambda: st.session_state.update({flag: True}))
+        _report_when_drawn(key=f"{page}-map-drawn-report",
+                           on_drawn_change=lambda: st.session_state.update({flag: True}))
     st.stop()
 
 

@@ -55,7 +55,7 @@ def deck(layers: list[pdk.Layer], view: dict, tooltip: dict | None = None,
 
 def area_layer(features: dict, layer_id: str = AREA_LAYER, pickable: bool = True) -> pdk.Layer:
     """Filled polygons coloured by each feature's ``fill`` property, with thin white borders; features
-    marked ``marker`` (the unreliable-estimate rings of ``with_markers``) get a dark ring instead, and the
+    marked ``marker`` (the unreliable-estimate rings of ``with_drawn_over``) get a dark ring instead, and the
     lines of ``outline_features`` their own colour and width.
 
     pydeck reads bare strings as expressions, so the unit name is quoted.
@@ -68,15 +68,20 @@ def area_layer(features: dict, layer_id: str = AREA_LAYER, pickable: bool = True
                      pickable=pickable, auto_highlight=pickable)
 
 
-def with_markers(features: dict, drawn_over: list[dict]) -> dict:
+def with_drawn_over(features: dict, drawn_over: list[dict]) -> dict:
     """The areas with features drawn over them (the unreliable-estimate rings, ``outline_features``), in one
     collection: one layer."""
     return {**features, "features": features["features"] + drawn_over}
 
 
+def picked_outline(view: dict, area_id: str) -> list[dict]:
+    """The red outline of the area a reader picked (none when ``area_id`` is empty), to draw over ``view``."""
+    return outline_features(features_of(view, [area_id]), SELECTED_COLOUR, 3) if area_id else []
+
+
 def outline_features(features: dict, colour: list[int], width_pixels: float) -> list[dict]:
     """Each feature's boundary as lines of ``colour`` and ``width_pixels``, to draw over the areas in the
-    area layer itself (``with_markers``, then ``area_layer``) rather than in a layer of their own: in
+    area layer itself (``with_drawn_over``, then ``area_layer``) rather than in a layer of their own: in
     headless chromium a second layer held the ward brief's first paint back by 0.37 s (issue 17). The
     lines keep their feature's properties, so hovering one shows its figures."""
     def rings(geometry: dict) -> list:
@@ -127,7 +132,7 @@ def describe_view(metric_key: str, mode: str, geography_name: str, year: int) ->
 # ``st.cache_resource`` rather than ``st.cache_data``: cache_data hands every run a fresh unpickled copy, and
 # for the tract layer (about 500 KiB of GeoJSON) that copy cost more than the rest of the page and held other
 # readers up (bench/load_sessions.py). These objects are shared by every session, so nothing may change them:
-# callers build new dicts (``features_of``, ``with_markers``, ``library_layer.with_details``), and
+# callers build new dicts (``features_of``, ``with_drawn_over``, ``library_layer.with_details``), and
 # tests/test_map_pages.py checks that drawing the map pages leaves them as computed.
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -144,7 +149,7 @@ def markers_for(build: str, geography_name: str, area_ids: tuple[str, ...]) -> l
 @st.cache_resource(show_spinner=False, max_entries=64)
 def choropleth(build: str, geography_name: str, metric_key: str, mode: str, year: int, scheme: str) -> dict:
     """Everything the map draws for one view: the features, the unreliable markers (as points, for
-    ``unreliable_ids``, and as rings for ``with_markers``), the legend, the view."""
+    ``unreliable_ids``, and as rings for ``with_drawn_over``), the legend, the view."""
     data = common.dashboard_data()
     rows = queries.metric_rows(data, geography_name, metric_key, year)
     present = maps.has_estimate(rows, mode)

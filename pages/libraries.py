@@ -119,7 +119,7 @@ def map_layers(build: str, geography_name: str, year: int, show_branches: bool, 
     # The unreliable-estimate rings and the flagged areas' outlines are drawn in the areas' own layer (one
     # layer paints sooner: map_view.outline_features); every feature carries its area's tooltip lines.
     drawn_over = view["marker_features"] + map_view.outline_features(map_view.features_of(view, flagged), GAP_COLOUR, 3)
-    features = library_layer.with_details(map_view.with_markers(view["features"], drawn_over),
+    features = library_layer.with_details(map_view.with_drawn_over(view["features"], drawn_over),
                                           {area_id: area_lines(row) for area_id, row in rows.iterrows()})
     layers = [map_view.area_layer(features)]
     if show_branches:

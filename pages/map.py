@@ -146,8 +146,7 @@ def select_from_map() -> None:
 view = map_view.choropleth(build, geography_name, metric_key, mode, year, scheme)
 selected = st.session_state.get(area_key, "")
 # The unreliable rings and the picked area's outline are drawn in the areas' own layer (map_view.outline_features).
-outlined = map_view.outline_features(map_view.features_of(view, [selected]), map_view.SELECTED_COLOUR, 3) if selected else []
-areas = map_view.with_markers(view["features"], view["marker_features"] + outlined)
+areas = map_view.with_drawn_over(view["features"], view["marker_features"] + map_view.picked_outline(view, selected))
 layers, tooltip = [map_view.area_layer(areas)], map_view.tooltip(metric_key, mode)
 common.seed("map-libraries", False)
 show_branches = st.session_state["map-libraries"]

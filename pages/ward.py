@@ -57,7 +57,7 @@ def ward_map(build: str, ward: str, year: int) -> tuple[dict, list, dict]:
                                      * maps.metres_per_pixel(ward_view["zoom"], ward_view["latitude"]))
     # The ward's boundary is drawn in the tracts' layer (one layer paints sooner: map_view.outline_features).
     boundary = map_view.outline_features(ward_feature, WARD_BOUNDARY_COLOUR, 3)
-    layers = [map_view.area_layer(map_view.with_markers(tract_features, rings + boundary), layer_id="ward-tracts")]
+    layers = [map_view.area_layer(map_view.with_drawn_over(tract_features, rings + boundary), layer_id="ward-tracts")]
     return view, layers, ward_view
 
 
