@@ -1,11 +1,11 @@
-"""The public library branches as a pydeck layer, for the Libraries page and the Map page.
+"""The public library branches on a map, for the Libraries page and the Map page.
 
-``branch_layer(build, year)`` gives the circles (area proportional to the
-branch's public computer sessions in a full calendar year). Deck tooltips are
-one template for every layer, so the branches and the areas under them share
-two fields: ``name`` (bold) and ``details`` (lines of text). ``TOOLTIP`` is
-that template; ``with_details`` gives area features their ``details``.
-Values are HTML-escaped by Streamlit, so the lines are plain text.
+``branch_features(build, year)`` gives the circles (area proportional to the branch's public computer
+sessions in a full calendar year), drawn in the map's area layer (``map_view.dot_features``): one layer
+paints sooner. Deck tooltips are one template for every feature, so the branches and the areas under them
+share two fields: ``name`` (bold) and ``details`` (lines of text). ``TOOLTIP`` is that template;
+``with_details`` gives area features their ``details``. Values are HTML-escaped by Streamlit, so the
+lines are plain text.
 """
 
 from __future__ import annotations
@@ -13,13 +13,11 @@ from __future__ import annotations
 import html
 
 import pandas as pd
-import pydeck as pdk
 import streamlit as st
 
 from equity import maps, metrics, queries
 from dashboard import common, map_view
 
-BRANCH_LAYER = "library-branches"
 BRANCH_COLOUR = [217, 95, 2]
 """ColorBrewer Dark2 orange: stands out from the YlGnBu blues of the choropleth."""
 LARGEST_PIXELS = 14.0
@@ -58,17 +56,14 @@ def branch_points(build: str, year: int) -> pd.DataFrame:
     })
 
 
-def branch_layer(build: str, year: int) -> pdk.Layer:
-    """Orange circles with white rims, radius in screen pixels (the same size at every zoom).
-
-    The units are quoted (``"'pixels'"``): pydeck turns a bare string into a
-    data accessor (``@@=pixels``), which deck.gl cannot read as a unit.
-    """
-    points = branch_points(build, year)[["name", "details", "position", "radius"]]
-    return pdk.Layer("ScatterplotLayer", data=points, id=BRANCH_LAYER, get_position="position",
-                     get_radius="radius", radius_units="'pixels'", filled=True, stroked=True,
-                     get_fill_color=BRANCH_COLOUR + [220], get_line_color=[255, 255, 255],
-                     line_width_units="'pixels'", get_line_width=1, pickable=True, auto_highlight=True)
+def branch_features(build: str, year: int) -> list[dict]:
+    """Orange circles with white rims, their radius in screen pixels (the same size at every zoom), each
+    carrying its branch's tooltip: to draw over the areas with ``map_view.with_drawn_over``."""
+    points = branch_points(build, year)
+    dots = [{"position": position, "radius": radius, "properties": {"name": name, "details": details}}
+            for position, radius, name, details in zip(points["position"], points["radius"], points["name"],
+                                                       points["details"])]
+    return map_view.dot_features(dots, BRANCH_COLOUR)
 
 
 def with_details(features: dict, lines: dict[str, str]) -> dict:
@@ -92,7 +87,7 @@ def latest_full_year(build: str) -> int:
 def over_choropleth(areas: dict, build: str, view: dict, metric_key: str, mode: str,
                     year: int) -> tuple[list, dict]:
     """The Map page's area layer (``areas``: its features with whatever is drawn over them, the unreliable
-    rings and an outline) with the branches on top, and the tooltip both share.
+    rings and an outline) with the branches drawn on top in it, and the tooltip both share.
 
     Every area feature is given ``details`` from the figures ``map_view.tooltip`` shows (count, share,
     reliability), so one template reads for both areas and branches.
@@ -103,7 +98,7 @@ def over_choropleth(areas: dict, build: str, view: dict, metric_key: str, mode: 
         f"{label}: {feature['properties']['count']}\nShare of households: {feature['properties']['share']}\n"
         f"Reliability of the {measure}: {feature['properties']['reliability']}")
         for feature in view["features"]["features"]}
-    return [map_view.area_layer(with_details(areas, lines)), branch_layer(build, year)], TOOLTIP
+    return [map_view.area_layer(map_view.with_drawn_over(with_details(areas, lines), branch_features(build, year)))], TOOLTIP
 
 
 def legend(build: str, year: int) -> None:

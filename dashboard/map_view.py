@@ -35,9 +35,14 @@ def _deck_json(same_deck_as: tuple, _deck: CompactDeck) -> str:
     return _deck.to_json()
 
 
+#: The closest a reader can zoom: a city block is then about 100 pixels across (there is no street map
+#: under the areas to read closer up), and a ``dot_features`` dot is still round.
+MAX_ZOOM = 15
+
+
 def deck(layers: list[pdk.Layer], view: dict, tooltip: dict | None = None,
          same_deck_as: tuple | None = None) -> CompactDeck:
-    """A deck with no basemap (works offline, requests no tiles) and the given view.
+    """A deck with no basemap (works offline, requests no tiles) and the given view, zoomable to ``MAX_ZOOM``.
 
     ``map_provider=None`` with pydeck's default ``map_style`` sends Streamlit the "no basemap" marker;
     passing ``map_style=None`` instead would make Streamlit fetch its default Carto style.
@@ -46,7 +51,7 @@ def deck(layers: list[pdk.Layer], view: dict, tooltip: dict | None = None,
     the reader's choices): the deck's JSON (about 500 KiB for tracts, which took a third of the page's
     time to write) is then written once per distinct key and shared by every reader.
     """
-    made = CompactDeck(layers=layers, initial_view_state=pdk.ViewState(**view), map_provider=None,
+    made = CompactDeck(layers=layers, initial_view_state=pdk.ViewState(**view, max_zoom=MAX_ZOOM), map_provider=None,
                        tooltip=tooltip or False)
     if same_deck_as is None:
         return made
@@ -56,16 +61,17 @@ def deck(layers: list[pdk.Layer], view: dict, tooltip: dict | None = None,
 def area_layer(features: dict, layer_id: str = AREA_LAYER, pickable: bool = True) -> pdk.Layer:
     """Filled polygons coloured by each feature's ``fill`` property, with thin white borders; features
     marked ``marker`` (the unreliable-estimate rings of ``with_drawn_over``) get a dark ring instead, and the
-    lines of ``outline_features`` their own colour and width.
+    lines of ``outline_features`` and the dots of ``dot_features`` their own colour and width.
 
-    pydeck reads bare strings as expressions, so the unit name is quoted.
+    Lines have round ends and joints, which is what draws a ``dot_features`` dot as a disc. pydeck reads
+    bare strings as expressions, so the unit name is quoted.
     """
     return pdk.Layer("GeoJsonLayer", data=features, id=layer_id, get_fill_color="properties.fill",
                      get_line_color=f"properties.line || (properties.marker ? {MARKER_RING_COLOUR} : {OUTLINE_COLOUR})",
                      get_line_width=f"properties.line_pixels || (properties.marker ? {MARKER_RING_PIXELS} : "
                                     f"{OUTLINE_PIXELS})",
-                     line_width_units="'pixels'", stroked=True, filled=True,
-                     pickable=pickable, auto_highlight=pickable)
+                     line_width_units="'pixels'", line_cap_rounded=True, line_joint_rounded=True,
+                     stroked=True, filled=True, pickable=pickable, auto_highlight=pickable)
 
 
 def with_drawn_over(features: dict, drawn_over: list[dict]) -> dict:
@@ -91,6 +97,34 @@ def outline_features(features: dict, colour: list[int], width_pixels: float) -> 
     return [{"type": "Feature", "geometry": {"type": "MultiLineString", "coordinates": rings(feature["geometry"])},
              "properties": {**feature["properties"], "line": colour, "line_pixels": width_pixels}}
             for feature in features["features"]]
+
+
+#: A dot of ``dot_features`` is a line this long (degrees of longitude: about 2.5 m in Chicago), so that its
+#: round ends make a disc. deck.gl draws nothing for a line shorter than a few steps of 32-bit floating
+#: point (it projects longitudes in radians at that precision below zoom 12): 1e-6 lost most dots at the
+#: city's zoom. At ``MAX_ZOOM`` the line is under 1.5 pixels long, so a dot is still round.
+DOT_LENGTH_DEGREES = 3e-5
+
+
+def dot_features(dots: list[dict], colour: list[int], rim_colour: list[int] = OUTLINE_COLOUR,
+                 rim_pixels: float = 1) -> list[dict]:
+    """A disc of the same size on screen at every zoom at each of ``dots`` (``position`` [longitude,
+    latitude], ``radius`` in pixels, ``properties`` for its tooltip), with a rim of ``rim_colour``, to draw
+    over the areas in the area layer (``with_drawn_over``).
+
+    Each disc is a very short line ``2 × radius`` pixels wide, whose round ends (``area_layer``) close it
+    into a circle, over a line ``rim_pixels`` wider for the rim: what a ScatterplotLayer with pixel units
+    draws, with the line shaders the area layer compiles anyway. A ScatterplotLayer of its own held the
+    Libraries page's first paint back by about 0.13 s in headless chromium (issue 17).
+    """
+    def line(position: list[float]) -> dict:
+        longitude, latitude = position
+        return {"type": "LineString", "coordinates": [[longitude, latitude], [longitude + DOT_LENGTH_DEGREES, latitude]]}
+
+    return [{"type": "Feature", "geometry": line(dot["position"]),
+             "properties": {**dot["properties"], "line": line_colour, "line_pixels": width, "dot": 1}}
+            for dot in dots
+            for line_colour, width in ((rim_colour, 2 * dot["radius"] + 2 * rim_pixels), (colour, 2 * dot["radius"]))]
 
 
 def marker_features(features: dict, points: list[dict], radius_metres: float) -> list[dict]:

@@ -116,15 +116,15 @@ def map_layers(build: str, geography_name: str, year: int, show_branches: bool, 
     view = map_view.choropleth(build, geography_name, "unconnected", "count", year, "quantiles")
     rows = queries.access(common.dashboard_data(), geography_name, year)
     flagged = rows.index[rows["access_gap"]]
-    # The unreliable-estimate rings and the flagged areas' outlines are drawn in the areas' own layer (one
-    # layer paints sooner: map_view.outline_features); every feature carries its area's tooltip lines.
+    # The unreliable-estimate rings, the flagged areas' outlines and the branches are drawn in the areas' own
+    # layer (one layer paints sooner: map_view.outline_features, map_view.dot_features); every area feature
+    # carries its area's tooltip lines, every branch its own.
     drawn_over = view["marker_features"] + map_view.outline_features(map_view.features_of(view, flagged), GAP_COLOUR, 3)
     features = library_layer.with_details(map_view.with_drawn_over(view["features"], drawn_over),
                                           {area_id: area_lines(row) for area_id, row in rows.iterrows()})
-    layers = [map_view.area_layer(features)]
     if show_branches:
-        layers.append(library_layer.branch_layer(build, sessions_year))
-    return layers
+        features = map_view.with_drawn_over(features, library_layer.branch_features(build, sessions_year))
+    return [map_view.area_layer(features)]
 
 
 view = map_view.choropleth(build, geography_name, "unconnected", "count", year, "quantiles")

@@ -136,10 +136,12 @@ chart_key = f"map-chart-{geography_name}-{st.session_state['map-clicks']}"
 
 
 def select_from_map() -> None:
-    """A click on the map picks the area in the selectbox (and so in the URL)."""
+    """A click on the map picks the area in the selectbox (and so in the URL); a click on a library branch
+    (a feature with no area id) leaves the picked area as it was."""
     picked = st.session_state[chart_key].selection.get("objects", {}).get(map_view.AREA_LAYER, [])
-    if picked:
-        st.session_state[area_key] = picked[0].get("properties", {}).get("id", "")
+    area_id = picked[0].get("properties", {}).get("id") if picked else None
+    if area_id:
+        st.session_state[area_key] = area_id
     st.session_state["map-clicks"] += 1
 
 

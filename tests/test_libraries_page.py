@@ -95,13 +95,18 @@ def test_bad_link_values_fall_back_with_a_notice(data):
     assert at.selectbox(key="lib-branch").value == data.library_table("branches")["branch_key"].iloc[0]
 
 
-def test_turning_the_branch_layer_off_removes_it_from_the_map(data):
+def branch_dots(chart) -> list[dict]:
+    """The branches drawn on a deck chart (each a dot over its rim, in the areas' layer)."""
+    areas = {layer["id"]: layer for layer in json.loads(chart.proto.json)["layers"]}["areas"]["data"]["features"]
+    return [feature for feature in areas if feature["properties"].get("dot")]
+
+
+def test_turning_the_branches_off_removes_them_from_the_map(data):
     at = _open(data)
-    layers_on = at.get("deck_gl_json_chart")[0].proto.json
+    dots_on = branch_dots(at.get("deck_gl_json_chart")[0])
     at.toggle(key="lib-show-branches").set_value(False).run()
-    layers_off = at.get("deck_gl_json_chart")[0].proto.json
-    assert "library-branches" in layers_on
-    assert "library-branches" not in layers_off
+    assert {dot["properties"]["name"] for dot in dots_on} == set(data.library_table("branches")["branch"])
+    assert branch_dots(at.get("deck_gl_json_chart")[0]) == []
 
 
 def test_unmatched_rows_are_shown(page, data):
@@ -117,15 +122,15 @@ def test_map_page_toggle_lays_the_branches_over_its_choropleth(data):
     at.run()
     at.switch_page("pages/map.py")
     at.run()
-    assert "library-branches" not in at.get("deck_gl_json_chart")[0].proto.json
+    assert branch_dots(at.get("deck_gl_json_chart")[0]) == []
     at.toggle(key="map-libraries").set_value(True).run()
     assert not at.exception
-    deck = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
-    layers = {layer["id"]: layer for layer in deck["layers"]}
-    assert len(layers["library-branches"]["data"]) == len(data.library_table("branches"))
-    # One tooltip template for both layers: every area feature carries the branch layer's fields.
+    dots = branch_dots(at.get("deck_gl_json_chart")[0])
+    assert {dot["properties"]["name"] for dot in dots} == set(data.library_table("branches")["branch"])
+    # One tooltip template for areas and branches: every feature carries both fields.
     assert "{details}" in at.get("deck_gl_json_chart")[0].proto.tooltip
-    features = layers["areas"]["data"]["features"]
+    deck = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    features = {layer["id"]: layer for layer in deck["layers"]}["areas"]["data"]["features"]
     assert all(feature["properties"]["details"] and feature["properties"]["name"] for feature in features)
 
 
@@ -135,7 +140,7 @@ def test_flagged_areas_are_outlined_on_the_map(page, data):
                      & access["access_gap"]]
     deck = json.loads(page.get("deck_gl_json_chart")[0].proto.json)
     features = {layer["id"]: layer for layer in deck["layers"]}["areas"]["data"]["features"]
-    outlines = [feature for feature in features if feature["properties"].get("line")]
+    outlines = [feature for feature in features if feature["properties"].get("line") and not feature["properties"].get("dot")]
     assert {feature["properties"]["id"] for feature in outlines} == set(flagged["area_id"])
     assert {feature["geometry"]["type"] for feature in outlines} == {"MultiLineString"}
     assert all(feature["properties"]["details"] for feature in outlines), "hovering an outline shows its area"
@@ -159,13 +164,14 @@ def test_the_map_follows_each_choice_of_the_reader(data):
         assert len(area_ids(layers)) == count
         flagged = access[(access["geography"] == geography_name) & (access["year"] == data.latest_year)
                          & access["access_gap"]]
-        outlined = {f["properties"]["id"] for f in layers["areas"]["data"]["features"] if f["properties"].get("line")}
+        outlined = {f["properties"]["id"] for f in layers["areas"]["data"]["features"]
+                    if f["properties"].get("line") and not f["properties"].get("dot")}
         assert outlined == set(flagged["area_id"])
     years = at.selectbox(key="lib-sessions-year").options
     sizes = {}
     for sessions_year in (years[0], years[-1]):
         at.selectbox(key="lib-sessions-year").set_value(sessions_year).run()
-        sizes[sessions_year] = [point["radius"] for point in drawn()["library-branches"]["data"]]
+        sizes[sessions_year] = [dot["properties"]["line_pixels"] for dot in branch_dots(at.get("deck_gl_json_chart")[0])]
     assert sizes[years[0]] != sizes[years[-1]], "the branch circles are sized by the chosen year's sessions"
 
 

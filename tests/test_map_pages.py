@@ -2,6 +2,8 @@
 
 import json
 
+import numpy as np
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -244,15 +246,16 @@ def test_the_drawn_deck_follows_every_choice_of_the_reader(data):
     def drawn():
         deck = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
         areas = next(layer for layer in deck["layers"] if layer["id"] == "areas")["data"]["features"]
-        return ([f["properties"]["id"] for f in areas if f["properties"].get("line")],
-                sorted(layer["id"] for layer in deck["layers"]))
+        return ([f["properties"]["id"] for f in areas if f["properties"].get("line") and not f["properties"].get("dot")],
+                [f["properties"]["name"] for f in areas if f["properties"].get("dot")])
 
     assert drawn()[0] == ["20"]
     at.selectbox(key="map-area-ward").set_value("3").run()
     assert drawn()[0] == ["3"]
-    without_branches = drawn()[1]
+    assert drawn()[1] == []
     at.toggle(key="map-libraries").set_value(True).run()
-    assert len(drawn()[1]) == len(without_branches) + 1, "the branch layer is drawn"
+    # Each branch is a dot over its white rim, in the areas' layer.
+    assert sorted(drawn()[1]) == sorted(2 * data.library_table("branches")["branch"].tolist()), "the branches are drawn"
     assert drawn()[0] == ["3"], "the picked area stays outlined under the branches"
     at.toggle(key="map-libraries").set_value(False).run()
     at.radio(key="map-geography").set_value("community_area").run()
@@ -297,3 +300,29 @@ def test_the_map_tables_download_keeps_the_rows_order_and_figures_shown(offered_
     assert extract["Households (estimate)"].tolist() == shown["count"].round(0).astype(int).tolist()
     assert set(extract["Measure"]) == {metrics.METRICS["unconnected"].label}
     assert exports.data_dictionary(extract, columns)["Meaning"].str.strip().ne("").all()
+
+
+def test_a_dot_is_a_short_round_ended_line_over_its_rim_that_stays_round_at_every_zoom(data):
+    """Branches are drawn as dots in the area layer (map_view.dot_features): the disc over a rim 1 pixel
+    wider all round, each carrying the tooltip's fields and no area id (a click on one picks no area)."""
+    from dashboard import map_view
+    rim, disc = map_view.dot_features([{"position": [-87.62, 41.88], "radius": 5, "properties": {"name": "A"}}],
+                                      [217, 95, 2])
+    assert (rim["properties"]["line_pixels"], disc["properties"]["line_pixels"]) == (12, 10)
+    assert (rim["properties"]["line"], disc["properties"]["line"]) == (map_view.OUTLINE_COLOUR, [217, 95, 2])
+    assert all(dot["properties"]["name"] == "A" and "id" not in dot["properties"] for dot in (rim, disc))
+    assert rim["geometry"] == disc["geometry"]
+    (start_longitude, latitude), (end_longitude, end_latitude) = disc["geometry"]["coordinates"]
+    assert end_latitude == latitude and end_longitude - start_longitude == pytest.approx(map_view.DOT_LENGTH_DEGREES)
+    layer = json.loads(map_view.deck([map_view.area_layer({"type": "FeatureCollection", "features": [rim, disc]})],
+                                     {"longitude": -87.6, "latitude": 41.8, "zoom": 10}).to_json())
+    assert layer["layers"][0]["lineCapRounded"] is True, "round ends are what close the line into a disc"
+    assert layer["initialViewState"]["maxZoom"] == map_view.MAX_ZOOM
+    # Long enough to survive deck.gl's 32-bit projection (radians of longitude) at every branch...
+    for longitude in data.library_table("branches")["longitude"]:
+        start = np.float32(np.radians(np.float32(longitude))) + np.float32(np.pi)
+        end = np.float32(np.radians(np.float32(longitude + map_view.DOT_LENGTH_DEGREES))) + np.float32(np.pi)
+        assert (end - start) / np.spacing(start) >= 2, longitude
+    # ...and short enough to look round at the closest zoom a reader can reach.
+    metres = map_view.DOT_LENGTH_DEGREES * maps.METRES_PER_DEGREE_LATITUDE * np.cos(np.radians(41.88))
+    assert metres / maps.metres_per_pixel(map_view.MAX_ZOOM, 41.88) < 1.5
