@@ -45,3 +45,27 @@ def test_the_map_comes_first_and_stays_where_it_was_drawn(page, streamlit_server
     assert abs(top - first["top"]) <= SHIFT, f"the map moved {top - first['top']:+.0f} px when the rest came"
     chosen = page.locator(f".st-key-{choices}")
     assert chosen.get_by_role("combobox").count() + chosen.get_by_role("radio").count() > 0
+
+
+#: A browser without WebGL (switched off, or a graphics driver chromium refuses): every canvas refuses a
+#: WebGL context, before any script of the page runs.
+NO_WEBGL = """(() => {
+  const native = HTMLCanvasElement.prototype.getContext;
+  HTMLCanvasElement.prototype.getContext = function (kind, ...rest) {
+    return /webgl/i.test(String(kind)) ? null : native.call(this, kind, ...rest);
+  };
+})()"""
+
+
+@pytest.mark.parametrize("path, choices, rest", [("/map?geography=community_area", "map-choices", "Download"),
+                                                 ("/ward?ward=20", "ward-pickers", "Over time"),
+                                                 ("/libraries", "lib-choices", "Download")])
+def test_without_webgl_the_rest_of_the_page_still_comes(page, streamlit_server, path, choices, rest):
+    """No map can be drawn, so none is waited for: the choices and what follows the map come at once."""
+    page.add_init_script(NO_WEBGL)
+    page.goto(f"{streamlit_server}{path}")
+    wait_until_idle(page, since=0, timeout=180_000)
+    assert page.evaluate("() => !document.createElement('canvas').getContext('webgl2')"), "WebGL was not off"
+    chosen = page.locator(f".st-key-{choices}")
+    assert chosen.get_by_role("combobox").count() + chosen.get_by_role("radio").count() > 0
+    assert page.get_by_text(rest).count() > 0, f"no {rest!r} below the map"
