@@ -1,4 +1,4 @@
-"""The library branch layer in a real browser: turn it on, hover over a branch, read its tooltip."""
+"""The library branches in a real browser: turn them on, hover over a branch, read its tooltip, click it."""
 
 from __future__ import annotations
 
@@ -105,3 +105,25 @@ def test_map_page_branch_layer_turns_on_and_shows_its_tooltip(page, streamlit_se
     assert branch["branch"] in text
     assert f"Public computer sessions in {year}: {sessions:,.0f}" in text
     assert "{" not in text  # every field of the shared template is filled
+
+
+def test_a_click_on_a_branch_leaves_the_picked_area_as_it_was(page, streamlit_server, data):
+    """On the Map page the branches are drawn in the areas' layer: a click on one must not pick (or unpick)
+    an area, as a click on an area does."""
+    from shapely.geometry import Point
+
+    year = max(libraries.full_years(libraries.annual_sessions(data.library_table("sessions"))))
+    branch, _ = _largest_branch(data, year)
+    areas = data.boundaries("community_area", web=True)
+    under = set(areas.loc[areas.contains(Point(branch["longitude"], branch["latitude"])), "area_id"])
+    picked = next(area_id for area_id in areas["area_id"] if area_id not in under)
+    open_page(page, f"{streamlit_server}/map?geography=community_area&area={picked}", MAP)
+    with after_rerun(page, MAP):
+        page.get_by_text("Show public library branches").click()
+    text = _hover_tooltip(page, page.get_by_test_id("stDeckGlJsonChart").first, _view(data), branch,
+                          lambda text: branch["branch"] in text)
+    assert branch["branch"] in text, "the pointer is not on the branch"
+    with after_rerun(page, MAP):
+        page.mouse.down()
+        page.mouse.up()
+    assert f"area={picked}" in page.url
