@@ -69,3 +69,22 @@ def test_without_webgl_the_rest_of_the_page_still_comes(page, streamlit_server, 
     chosen = page.locator(f".st-key-{choices}")
     assert chosen.get_by_role("combobox").count() + chosen.get_by_role("radio").count() > 0
     assert page.get_by_text(rest).count() > 0, f"no {rest!r} below the map"
+
+
+#: Streamlit's browser code for a pydeck map, loaded when a page first shows one (its file name is
+#: Streamlit's build's: the test below fails loudly if it is no longer requested under that name).
+DECK_CODE = "**/static/js/DeckGlJsonChart.*.js"
+
+
+def test_when_the_map_cannot_be_drawn_the_rest_of_the_page_comes_after_the_give_up_time(page, streamlit_server):
+    """WebGL works but the map's code never arrives (a network failure), so no map is ever drawn: the page
+    stops waiting after ``map_first.GIVE_UP_SECONDS`` and draws its choices and what follows the map."""
+    blocked = []
+    page.route(DECK_CODE, lambda route: (blocked.append(route.request.url), route.abort()))
+    page.goto(f"{streamlit_server}/map?geography=community_area")
+    wait_until_idle(page, since=0, timeout=180_000)
+    assert blocked, f"no request matched {DECK_CODE}: Streamlit's map code has another name now"
+    assert page.locator(f"{MAP} canvas").count() == 0, "a map was drawn after all"
+    chosen = page.locator(".st-key-map-choices")
+    assert chosen.get_by_role("combobox").count() + chosen.get_by_role("radio").count() > 0
+    assert page.get_by_text("Download").count() > 0
