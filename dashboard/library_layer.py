@@ -98,7 +98,8 @@ def over_choropleth(areas: dict, build: str, view: dict, metric_key: str, mode: 
         f"{label}: {feature['properties']['count']}\nShare of households: {feature['properties']['share']}\n"
         f"Reliability of the {measure}: {feature['properties']['reliability']}")
         for feature in view["features"]["features"]}
-    return [map_view.area_layer(map_view.with_drawn_over(with_details(areas, lines), branch_features(build, year)))], TOOLTIP
+    drawn = map_view.with_drawn_over(with_details(areas, lines), branch_features(build, year))
+    return [map_view.area_layer(drawn)], TOOLTIP
 
 
 def legend(build: str, year: int) -> None:

@@ -51,8 +51,8 @@ def deck(layers: list[pdk.Layer], view: dict, tooltip: dict | None = None,
     the reader's choices): the deck's JSON (about 500 KiB for tracts, which took a third of the page's
     time to write) is then written once per distinct key and shared by every reader.
     """
-    made = CompactDeck(layers=layers, initial_view_state=pdk.ViewState(**view, max_zoom=MAX_ZOOM), map_provider=None,
-                       tooltip=tooltip or False)
+    made = CompactDeck(layers=layers, initial_view_state=pdk.ViewState(**view, max_zoom=MAX_ZOOM),
+                       map_provider=None, tooltip=tooltip or False)
     if same_deck_as is None:
         return made
     return streamlit_internals.prepared(made, _deck_json(same_deck_as, made))
@@ -119,7 +119,8 @@ def dot_features(dots: list[dict], colour: list[int], rim_colour: list[int] = OU
     """
     def line(position: list[float]) -> dict:
         longitude, latitude = position
-        return {"type": "LineString", "coordinates": [[longitude, latitude], [longitude + DOT_LENGTH_DEGREES, latitude]]}
+        return {"type": "LineString",
+                "coordinates": [[longitude, latitude], [longitude + DOT_LENGTH_DEGREES, latitude]]}
 
     return [{"type": "Feature", "geometry": line(dot["position"]),
              "properties": {**dot["properties"], "line": line_colour, "line_pixels": width, "dot": 1}}
