@@ -75,8 +75,8 @@ def area_layer(features: dict, layer_id: str = AREA_LAYER, pickable: bool = True
 
 
 def with_drawn_over(features: dict, drawn_over: list[dict]) -> dict:
-    """The areas with features drawn over them (the unreliable-estimate rings, ``outline_features``), in one
-    collection: one layer."""
+    """The areas with features drawn over them (the unreliable-estimate rings, ``outline_features``,
+    ``dot_features``), in one collection: one layer."""
     return {**features, "features": features["features"] + drawn_over}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from html.parser import HTMLParser
 from pathlib import Path
@@ -102,6 +103,24 @@ def open_app_page(page: str, timeout: float = 180, map_drawn: bool = True, **par
     at.switch_page(page).run()
     assert not at.exception, at.exception
     return at
+
+
+def _drawn_kind(properties: dict) -> str:
+    if properties.get("dot"):
+        return "dot"
+    if properties.get("marker"):
+        return "ring"
+    return "outline" if properties.get("line") else "area"
+
+
+def drawn_features(chart, kind: str = "area", layer_id: str = "areas") -> list[dict]:
+    """The features of one kind that a deck chart (an AppTest element) draws in its layer ``layer_id``.
+    dashboard/map_view.py draws everything of a map in the areas' one layer, told apart by properties:
+    ``"area"`` (the areas themselves), ``"ring"`` (the unreliable-estimate rings, ``marker``),
+    ``"outline"`` (``outline_features``, ``line``) and ``"dot"`` (``dot_features``, e.g. the library
+    branches, each a disc over its rim)."""
+    layer = next(layer for layer in json.loads(chart.proto.json)["layers"] if layer["id"] == layer_id)
+    return [feature for feature in layer["data"]["features"] if _drawn_kind(feature["properties"]) == kind]
 
 
 def html_tables(at: AppTest) -> list[pd.DataFrame]:

@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from equity import config, libraries
-from tests.conftest import app_test, html_tables
+from tests.conftest import app_test, drawn_features, html_tables
 
 PAGE = "pages/libraries.py"
 
@@ -95,18 +95,12 @@ def test_bad_link_values_fall_back_with_a_notice(data):
     assert at.selectbox(key="lib-branch").value == data.library_table("branches")["branch_key"].iloc[0]
 
 
-def branch_dots(chart) -> list[dict]:
-    """The branches drawn on a deck chart (each a dot over its rim, in the areas' layer)."""
-    areas = {layer["id"]: layer for layer in json.loads(chart.proto.json)["layers"]}["areas"]["data"]["features"]
-    return [feature for feature in areas if feature["properties"].get("dot")]
-
-
 def test_turning_the_branches_off_removes_them_from_the_map(data):
     at = _open(data)
-    dots_on = branch_dots(at.get("deck_gl_json_chart")[0])
+    dots_on = drawn_features(at.get("deck_gl_json_chart")[0], "dot")
     at.toggle(key="lib-show-branches").set_value(False).run()
     assert {dot["properties"]["name"] for dot in dots_on} == set(data.library_table("branches")["branch"])
-    assert branch_dots(at.get("deck_gl_json_chart")[0]) == []
+    assert drawn_features(at.get("deck_gl_json_chart")[0], "dot") == []
 
 
 def test_unmatched_rows_are_shown(page, data):
@@ -122,10 +116,10 @@ def test_map_page_toggle_lays_the_branches_over_its_choropleth(data):
     at.run()
     at.switch_page("pages/map.py")
     at.run()
-    assert branch_dots(at.get("deck_gl_json_chart")[0]) == []
+    assert drawn_features(at.get("deck_gl_json_chart")[0], "dot") == []
     at.toggle(key="map-libraries").set_value(True).run()
     assert not at.exception
-    dots = branch_dots(at.get("deck_gl_json_chart")[0])
+    dots = drawn_features(at.get("deck_gl_json_chart")[0], "dot")
     assert {dot["properties"]["name"] for dot in dots} == set(data.library_table("branches")["branch"])
     # One tooltip template for areas and branches: every feature carries both fields.
     assert "{details}" in at.get("deck_gl_json_chart")[0].proto.tooltip
@@ -138,9 +132,7 @@ def test_flagged_areas_are_outlined_on_the_map(page, data):
     access = data.library_table("access")
     flagged = access[(access["geography"] == "community_area") & (access["year"] == data.latest_year)
                      & access["access_gap"]]
-    deck = json.loads(page.get("deck_gl_json_chart")[0].proto.json)
-    features = {layer["id"]: layer for layer in deck["layers"]}["areas"]["data"]["features"]
-    outlines = [feature for feature in features if feature["properties"].get("line") and not feature["properties"].get("dot")]
+    outlines = drawn_features(page.get("deck_gl_json_chart")[0], "outline")
     assert {feature["properties"]["id"] for feature in outlines} == set(flagged["area_id"])
     assert {feature["geometry"]["type"] for feature in outlines} == {"MultiLineString"}
     assert all(feature["properties"]["details"] for feature in outlines), "hovering an outline shows its area"
@@ -151,27 +143,20 @@ def test_the_map_follows_each_choice_of_the_reader(data):
     access = data.library_table("access")
     at = _open(data)
 
-    def drawn() -> dict:
-        return {layer["id"]: layer for layer in json.loads(at.get("deck_gl_json_chart")[0].proto.json)["layers"]}
-
-    def area_ids(layers: dict) -> set[str]:
-        return {f["properties"]["id"] for f in layers["areas"]["data"]["features"]
-                if not f["properties"].get("marker") and not f["properties"].get("line")}
+    def drawn(kind: str) -> list[dict]:
+        return drawn_features(at.get("deck_gl_json_chart")[0], kind)
 
     for geography_name, count in (("ward", 50), ("community_area", 77)):
         at.radio(key="lib-geography").set_value(geography_name).run()
-        layers = drawn()
-        assert len(area_ids(layers)) == count
+        assert len({f["properties"]["id"] for f in drawn("area")}) == count
         flagged = access[(access["geography"] == geography_name) & (access["year"] == data.latest_year)
                          & access["access_gap"]]
-        outlined = {f["properties"]["id"] for f in layers["areas"]["data"]["features"]
-                    if f["properties"].get("line") and not f["properties"].get("dot")}
-        assert outlined == set(flagged["area_id"])
+        assert {f["properties"]["id"] for f in drawn("outline")} == set(flagged["area_id"])
     years = at.selectbox(key="lib-sessions-year").options
     sizes = {}
     for sessions_year in (years[0], years[-1]):
         at.selectbox(key="lib-sessions-year").set_value(sessions_year).run()
-        sizes[sessions_year] = [dot["properties"]["line_pixels"] for dot in branch_dots(at.get("deck_gl_json_chart")[0])]
+        sizes[sessions_year] = [dot["properties"]["line_pixels"] for dot in drawn("dot")]
     assert sizes[years[0]] != sizes[years[-1]], "the branch circles are sized by the chosen year's sessions"
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import html_tables, open_app_page
+from tests.conftest import drawn_features, html_tables, open_app_page
 
 from equity import compare, maps, metrics
 
@@ -104,18 +104,14 @@ def test_bad_url_value_shows_a_notice_naming_it_and_falls_back(data, name, value
 
 def test_every_unreliable_area_gets_a_ring_on_the_map_and_a_count_in_the_legend(data):
     at = open_page("pages/map.py", geography="tract", mode="count")
-    deck = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
-    features = next(layer for layer in deck["layers"] if layer["id"] == "areas")["data"]["features"]
-    ringed = {f["properties"]["id"] for f in features if f["properties"].get("marker")}
+    ringed = {f["properties"]["id"] for f in drawn_features(at.get("deck_gl_json_chart")[0], "ring")}
     rows = rows_of(data, "tract").set_index("area_id")
     expected = set(rows.index[(rows["count_reliability"] == "unreliable") & maps.has_estimate(rows, "count")])
     assert ringed == expected and expected
     legend = next(h.proto.body for h in at.get("html") if "equity-legend" in h.proto.body)
     assert f"({len(expected)} of {len(rows)})" in legend
     at.toggle(key="map-libraries").set_value(True).run()
-    deck = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
-    features = next(layer for layer in deck["layers"] if layer["id"] == "areas")["data"]["features"]
-    assert {f["properties"]["id"] for f in features if f["properties"].get("marker")} == expected, \
+    assert {f["properties"]["id"] for f in drawn_features(at.get("deck_gl_json_chart")[0], "ring")} == expected, \
         "the rings stay when the library branches are laid over the map"
 
 
@@ -132,9 +128,7 @@ def test_area_in_the_url_opens_its_detail_with_every_measure_compared_with_the_c
     ward = "20"
     at = open_page("pages/map.py", geography="ward", area=ward)
     assert at.selectbox(key="map-area-ward").value == ward
-    deck = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
-    areas = next(layer for layer in deck["layers"] if layer["id"] == "areas")["data"]["features"]
-    assert [f["properties"]["id"] for f in areas if f["properties"].get("line")] == [ward]
+    assert [f["properties"]["id"] for f in drawn_features(at.get("deck_gl_json_chart")[0], "outline")] == [ward]
     figures = table_with(at, "Share compared with the city")
     assert len(figures) == len(metrics.METRICS)
     area = data.metrics[(data.metrics["geography"] == "ward") & (data.metrics["area_id"] == ward)
@@ -204,10 +198,8 @@ def test_picking_another_ward_updates_the_brief_and_the_url():
     at.selectbox(key="ward-choice").set_value("3").run()
     assert at.title[0].value.startswith("Ward 3:")
     assert at.query_params["ward"] == "3"
-    layers = {layer["id"]: layer for layer in json.loads(at.get("deck_gl_json_chart")[0].proto.json)["layers"]}
-    assert [f["properties"]["id"] for f in layers["ward-tracts"]["data"]["features"] if f["properties"].get("line")] \
-        == ["3"], \
-        "the map is redrawn for the ward picked"
+    outlined = drawn_features(at.get("deck_gl_json_chart")[0], "outline", "ward-tracts")
+    assert [f["properties"]["id"] for f in outlined] == ["3"], "the map is redrawn for the ward picked"
 
 
 # ---- shared cached layers --------------------------------------------------------------------------------
@@ -244,10 +236,9 @@ def test_the_drawn_deck_follows_every_choice_of_the_reader(data):
     at = open_page("pages/map.py", geography="ward", area="20")
 
     def drawn():
-        deck = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
-        areas = next(layer for layer in deck["layers"] if layer["id"] == "areas")["data"]["features"]
-        return ([f["properties"]["id"] for f in areas if f["properties"].get("line") and not f["properties"].get("dot")],
-                [f["properties"]["name"] for f in areas if f["properties"].get("dot")])
+        chart = at.get("deck_gl_json_chart")[0]
+        return ([f["properties"]["id"] for f in drawn_features(chart, "outline")],
+                [f["properties"]["name"] for f in drawn_features(chart, "dot")])
 
     assert drawn()[0] == ["20"]
     at.selectbox(key="map-area-ward").set_value("3").run()
@@ -259,9 +250,7 @@ def test_the_drawn_deck_follows_every_choice_of_the_reader(data):
     assert drawn()[0] == ["3"], "the picked area stays outlined under the branches"
     at.toggle(key="map-libraries").set_value(False).run()
     at.radio(key="map-geography").set_value("community_area").run()
-    deck = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
-    areas = next(layer for layer in deck["layers"] if layer["id"] == "areas")["data"]["features"]
-    assert {f["properties"]["id"] for f in areas if not f["properties"].get("marker") and not f["properties"].get("line")} == set(
+    assert {f["properties"]["id"] for f in drawn_features(at.get("deck_gl_json_chart")[0])} == set(
         rows_of(data, "community_area")["area_id"])
 
 

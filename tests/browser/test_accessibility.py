@@ -34,13 +34,11 @@ the page within a bounded number of presses (no keyboard trap).
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from tests.conftest import html_tables, open_app_page
+from tests.conftest import drawn_features, html_tables, open_app_page
 
 from .conftest import open_page
 
@@ -231,10 +229,7 @@ def test_a_map_reached_by_tab_shows_that_it_has_focus(page, streamlit_server, pa
 def _map_features(at, layer_id: str) -> list[dict]:
     """Properties of the areas a page's map draws (the unreliable-estimate rings and the outlines drawn over
     them left out)."""
-    deck = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
-    layer = next(layer for layer in deck["layers"] if layer["id"] == layer_id)
-    return [f["properties"] for f in layer["data"]["features"]
-            if not f["properties"].get("marker") and not f["properties"].get("line")]
+    return [f["properties"] for f in drawn_features(at.get("deck_gl_json_chart")[0], "area", layer_id)]
 
 
 def _frame_with(at, column: str) -> pd.DataFrame:
